@@ -1,0 +1,199 @@
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { E2eContext, errorLines, git, hasStackTrace, isolatedEnv, prepare, runNx, settle, startIndex, workspaceCopy } from './setup';
+
+/** Issue 2, steps 1-7: nx g pex:tool -> lock -> pex -> run -> venv -> run target, offline. */
+describe('core flow', () => {
+  let ctx: E2eContext;
+  let ws: string;
+  let env: NodeJS.ProcessEnv;
+  const sha = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+  const archive = () => path.join(ws, 'dist/tools/hello/hello.pex');
+  const exec = (file: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}) =>
+    spawnSync(file, args, { cwd: ws, env: { ...env, ...extraEnv }, encoding: 'utf8' });
+  const workspaceStatus = () => git(ws, ['status', '--porcelain', '--untracked-files=all']);
+
+  beforeAll(() => {
+    ctx = prepare('core');
+    ws = workspaceCopy(ctx, 'ws');
+    env = isolatedEnv({
+      pexRoot: path.join(ctx.tmp, 'pex-root'),
+      wheelCache: path.join(ctx.tmp, 'wheel-cache'),
+      pip: { PIP_FIND_LINKS: ctx.wheels, PIP_NO_INDEX: '1' },
+    });
+  });
+
+  test('generator: bad input is one clear line and changes nothing', () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['Bad Name!'], /invalid tool name/],
+      [['hello', '--requirements', 'hellotool>='], /not a valid requirement/],
+      [['hello', '--requirements', 'hellotool', '--script', 'nope'], /script 'nope' is not provided.*hello/],
+      [['hello', '--script', 'x', '--entryPoint', 'y:z'], /--script and --entryPoint/],
+      [['hello', '--requirements', 'doesnotexist'], /pex: .*doesnotexist/],
+    ];
+    for (const [args, message] of cases) {
+      const r = runNx(ws, ['g', 'pex:tool', ...args], env);
+      expect(r.code).not.toBe(0);
+      expect(r.output).toMatch(message);
+      expect(errorLines(r.output)).toHaveLength(1);
+      expect(hasStackTrace(r.output)).toBe(false);
+      expect(workspaceStatus()).toBe('');
+    }
+  });
+
+  test('nx g pex:tool writes the project, requirements and lock, and registers the plugin', () => {
+    const r = runNx(ws, ['g', 'pex:tool', 'hello', '--requirements', 'hellotool==1.0.0', '--tags', 'tool,python'], env);
+    expect(r.code).toBe(0);
+    const project = JSON.parse(fs.readFileSync(path.join(ws, 'tools/hello/project.json'), 'utf8'));
+    expect(project.name).toBe('hello');
+    expect(project.tags).toEqual(['tool', 'python']);
+    expect(project.targets.pex.options).toEqual({ script: 'hello' });
+    expect(fs.readFileSync(path.join(ws, 'tools/hello/requirements.txt'), 'utf8')).toBe('hellotool==1.0.0\n');
+    const lock = JSON.parse(fs.readFileSync(path.join(ws, 'tools/hello/pex.lock.json'), 'utf8'));
+    expect(lock.artifacts.map((a: { name: string; version: string }) => `${a.name}==${a.version}`).sort()).toEqual([
+      'acme-colors==0.1.0',
+      'acme-shapes==0.1.0',
+      'greetlib==1.2.0',
+      'hellotool==1.0.0',
+    ]);
+    for (const a of lock.artifacts) {
+      expect(a.sha256).toBe(sha(path.join(ctx.wheels, a.filename)));
+    }
+    const nxJson = JSON.parse(fs.readFileSync(path.join(ws, 'nx.json'), 'utf8'));
+    expect(nxJson.plugins).toContain('pex');
+    expect(nxJson.targetDefaults['pex:pex'].cache).toBe(true);
+    // an existing project is refused
+    const again = runNx(ws, ['g', 'pex:tool', 'hello'], env);
+    expect(again.code).not.toBe(0);
+    expect(again.output).toMatch(/project 'hello' already exists/);
+    git(ws, ['add', '-A']);
+    git(ws, ['commit', '-q', '-m', 'add hello']);
+  });
+
+  test('nx run hello:pex writes a deterministic archive and is a cache hit the second time', () => {
+    const first = runNx(ws, ['run', 'hello:pex'], env);
+    expect(first.code).toBe(0);
+    expect(fs.existsSync(archive())).toBe(true);
+    const digest = sha(archive());
+    const second = runNx(ws, ['run', 'hello:pex'], env);
+    expect(second.code).toBe(0);
+    expect(second.output).toMatch(/local cache|existing outputs match the cache/);
+    fs.rmSync(path.join(ws, 'dist'), { recursive: true });
+    const rebuilt = runNx(ws, ['run', 'hello:pex', '--skip-nx-cache'], env);
+    expect(rebuilt.code).toBe(0);
+    expect(sha(archive())).toBe(digest);
+    expect(fs.readdirSync(path.dirname(archive()))).toEqual(['hello.pex']);
+  });
+
+  test('PEX-INFO has pex field names, stored wheels and a pex_hash over its own dump', () => {
+    const script = [
+      'import hashlib, json, sys, zipfile',
+      'z = zipfile.ZipFile(sys.argv[1])',
+      'info = json.loads(z.read("PEX-INFO"))',
+      'rest = dict(info); h = rest.pop("pex_hash")',
+      'calc = hashlib.sha1(json.dumps(rest, sort_keys=True, separators=(",", ":")).encode()).hexdigest()',
+      'deps = {i.filename[6:]: i.compress_type for i in z.infolist() if i.filename.startswith(".deps/")}',
+      'print(json.dumps({"ok": h == calc, "info": info, "deps": deps}))',
+    ].join('\n');
+    const r = exec('python3', ['-c', script, archive()]);
+    expect(r.stderr).toBe('');
+    const { ok, info, deps } = JSON.parse(r.stdout);
+    expect(ok).toBe(true);
+    expect(info).toMatchObject({
+      deps_are_wheel_files: true,
+      venv: true,
+      script: 'hello',
+      strip_pex_env: true,
+      includes_tools: true,
+      requirements: ['hellotool==1.0.0'],
+    });
+    expect(Object.keys(info.distributions).sort()).toEqual(Object.keys(deps).sort());
+    expect(Object.values(deps).every((t) => t === 0)).toBe(true);
+    for (const [wheel, digest] of Object.entries(info.distributions)) {
+      expect(digest).toBe(sha(path.join(ctx.wheels, wheel)));
+    }
+  });
+
+  test('the archive runs directly and with python3, building one venv under PEX_ROOT', () => {
+    const direct = exec(archive(), ['--version']);
+    expect(direct.stdout.trim()).toBe('hellotool 1.0.0');
+    expect(direct.status).toBe(0);
+    const viaPython = exec('python3', [archive(), '--version']);
+    expect(viaPython.stdout.trim()).toBe('hellotool 1.0.0');
+    const venvs = path.join(env.PEX_ROOT as string, 'nx1');
+    const [hashDir] = fs.readdirSync(venvs);
+    const venv = path.join(venvs, hashDir, 'sh');
+    for (const f of ['bin/python', 'bin/python3', 'bin/activate', 'bin/hello', 'bin/greet-sh', 'bin/greet-py', 'PEX-INFO', '__main__.py', 'pex', 'pyvenv.cfg']) {
+      expect(fs.existsSync(path.join(venv, f))).toBe(true);
+    }
+    const site = fs.readdirSync(path.join(venv, 'lib')).map((d) => path.join(venv, 'lib', d, 'site-packages'))[0];
+    const installed = fs.readdirSync(site);
+    expect(installed).toEqual(expect.arrayContaining(['hellotool', 'greetlib', 'acme']));
+    expect(installed.filter((f) => /^(pip|setuptools)\b/.test(f))).toEqual([]);
+    const exitCode = exec(archive(), ['--exit', '3']);
+    expect(exitCode.status).toBe(3);
+  });
+
+  test('PEX_TOOLS=1 venv and info', () => {
+    const dest = path.join(ctx.tmp, 'tools-venv');
+    const made = exec(archive(), ['venv', dest], { PEX_TOOLS: '1' });
+    expect(made.status).toBe(0);
+    expect(exec(path.join(dest, 'bin/hello'), ['--version']).stdout.trim()).toBe('hellotool 1.0.0');
+    expect(exec('python3', [dest, '--version']).stdout.trim()).toBe('hellotool 1.0.0');
+    const refused = exec(archive(), ['venv', dest], { PEX_TOOLS: '1' });
+    expect(refused.status).not.toBe(0);
+    expect(exec(archive(), ['venv', '--force', '--bin-path', 'prepend', '--compile', dest], { PEX_TOOLS: '1' }).status).toBe(0);
+    const info = exec(archive(), ['info'], { PEX_TOOLS: '1' });
+    expect(JSON.parse(info.stdout).pex_hash).toMatch(/^[0-9a-f]{40}$/);
+  });
+
+  test('nx run hello:venv materializes the venv; nx run hello:run passes arguments and fails with the tool', () => {
+    const made = runNx(ws, ['run', 'hello:venv'], env);
+    expect(made.code).toBe(0);
+    const venv = path.join(ws, 'dist/tools/hello/venv');
+    expect(exec(path.join(venv, 'bin/hello'), ['--version']).stdout.trim()).toBe('hellotool 1.0.0');
+    expect(runNx(ws, ['run', 'hello:venv'], env).output).toMatch(/local cache|existing outputs match the cache/);
+
+    const ok = runNx(ws, ['run', 'hello:run', '--', '--check', 'tools/hello'], env);
+    expect(ok.code).toBe(0);
+    expect(ok.output).toMatch(/\bok\b/);
+    fs.mkdirSync(path.join(ws, 'tools/hello/src'), { recursive: true });
+    fs.writeFileSync(path.join(ws, 'tools/hello/src/bad.txt'), 'BAD\n');
+    const bad = runNx(ws, ['run', 'hello:run', '--', '--check', 'tools/hello/src/bad.txt'], env);
+    expect(bad.code).not.toBe(0);
+    expect(bad.output).toMatch(/exited with code 1/);
+    fs.rmSync(path.join(ws, 'tools/hello/src'), { recursive: true });
+  });
+
+  test('a stale lock is detected; nx run hello:lock re-resolves through a PEP 503 index over HTTP', async () => {
+    fs.writeFileSync(path.join(ws, 'tools/hello/requirements.txt'), 'hellotool==1.1.0\n');
+    const stale = runNx(ws, ['run', 'hello:pex'], env);
+    expect(stale.code).not.toBe(0);
+    expect(stale.output).toMatch(/stale.*nx run hello:lock/);
+    expect(hasStackTrace(stale.output)).toBe(false);
+
+    const index = await startIndex(ctx.wheels);
+    try {
+      const indexEnv = isolatedEnv({
+        pexRoot: env.PEX_ROOT,
+        wheelCache: path.join(ctx.tmp, 'wheel-cache-http'),
+        pip: { PIP_INDEX_URL: index.url },
+      });
+      const locked = runNx(ws, ['run', 'hello:lock'], indexEnv);
+      expect(locked.code).toBe(0);
+      const lock = JSON.parse(fs.readFileSync(path.join(ws, 'tools/hello/pex.lock.json'), 'utf8'));
+      const hello = lock.artifacts.find((a: { name: string }) => a.name === 'hellotool');
+      expect(hello.version).toBe('1.1.0');
+      expect(hello.url).toBe(`${index.url.replace('/simple/', '')}/files/${hello.filename}`);
+      const built = runNx(ws, ['run', 'hello:pex'], indexEnv);
+      expect(built.code).toBe(0);
+      await settle();
+      expect(index.requests.some((u: string) => u.startsWith('/files/hellotool-1.1.0'))).toBe(true);
+      expect(exec(archive(), ['--version']).stdout.trim()).toBe('hellotool 1.1.0');
+    } finally {
+      await index.close();
+    }
+  });
+});

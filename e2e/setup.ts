@@ -1,0 +1,82 @@
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { buildFixtureWheels, isolatedEnv, repoRoot } = require('../scripts/lib/fixtures');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { createWorkspace, nx, packPlugin, git } = require('../scripts/lib/workspace');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { startIndexProcess: startIndex } = require('../scripts/lib/index-server');
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { startRemoteCacheProcess: startRemoteCache } = require('../scripts/lib/remote-cache');
+
+export { git, isolatedEnv, startIndex, startRemoteCache };
+
+// Each e2e test drives real nx runs; jest's per-project config has no testTimeout.
+jest.setTimeout(600_000);
+
+export interface NxResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  output: string;
+}
+
+/** One temp folder per suite: the packed plugin, fixture wheels, a template workspace to copy. */
+export interface E2eContext {
+  tmp: string;
+  wheels: string;
+  tarball: string;
+  template: string;
+}
+
+export function prepare(name: string): E2eContext {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `pex-e2e-${name}-`));
+  const distIndex = path.join(repoRoot, 'dist', 'index.js');
+  if (!fs.existsSync(distIndex)) {
+    execFileSync(process.execPath, [path.join(repoRoot, 'scripts', 'build.js')], { stdio: 'inherit' });
+  }
+  const tarball = packPlugin(path.join(tmp, 'pack'));
+  const wheels = path.join(tmp, 'wheels');
+  buildFixtureWheels(wheels);
+  const template = createWorkspace(path.join(tmp, 'template'), tarball);
+  return { tmp, wheels, tarball, template };
+}
+
+/** A fresh copy of the template workspace (node_modules and git history included). */
+export function workspaceCopy(ctx: E2eContext, name: string, from = ctx.template, skip: string[] = []): string {
+  const dir = path.join(ctx.tmp, name);
+  fs.cpSync(from, dir, {
+    recursive: true,
+    verbatimSymlinks: true,
+    filter: (src) => !skip.includes(path.relative(from, src)),
+  });
+  return dir;
+}
+
+export function runNx(dir: string, args: string[], env: NodeJS.ProcessEnv): NxResult {
+  return nx(dir, args, env);
+}
+
+/** Lets a server child's request log (read from its stdout) catch up after a blocking spawnSync. */
+export const settle = () => new Promise((resolve) => setTimeout(resolve, 200));
+
+/** How nx ran `project:target`: 'miss' when the executor ran, else the kind of cache hit. */
+export function cacheStatus(output: string, task: string): 'miss' | 'local' | 'remote' | 'unchanged' {
+  const line = output.split('\n').find((l) => l.includes(`nx run ${task}`)) ?? '';
+  if (line.includes('[local cache]')) return 'local';
+  if (line.includes('[remote cache]')) return 'remote';
+  if (line.includes('[existing outputs match the cache')) return 'unchanged';
+  return 'miss';
+}
+
+/** Lines that look like an error or a stack frame: bad input must give one line, never a trace. */
+export function errorLines(output: string): string[] {
+  return output.split('\n').filter((l) => /pex: /.test(l));
+}
+
+export function hasStackTrace(output: string): boolean {
+  return /^\s+at .+:\d+:\d+\)?$/m.test(output) || /Traceback \(most recent call last\)/.test(output);
+}

@@ -1,0 +1,108 @@
+/** PEP 508 environment markers: validated and rendered in one canonical spelling; pip evaluates them. */
+
+const VARIABLES = new Set([
+  'python_version',
+  'python_full_version',
+  'os_name',
+  'sys_platform',
+  'platform_release',
+  'platform_system',
+  'platform_version',
+  'platform_machine',
+  'platform_python_implementation',
+  'implementation_name',
+  'implementation_version',
+  'extra',
+  // Legacy spellings that pip still accepts.
+  'os.name',
+  'sys.platform',
+  'platform.version',
+  'platform.machine',
+  'platform.python_implementation',
+  'python_implementation',
+]);
+
+const TOKEN = /\s*(?:("[^"]*"|'[^']*')|(===|==|!=|<=|>=|~=|<|>)|(\(|\))|([A-Za-z_][A-Za-z0-9_.]*))/y;
+
+interface Token {
+  kind: 'string' | 'op' | 'paren' | 'word';
+  text: string;
+}
+
+function tokenize(marker: string): Token[] {
+  const tokens: Token[] = [];
+  TOKEN.lastIndex = 0;
+  while (!/^\s*$/.test(marker.slice(TOKEN.lastIndex))) {
+    const at = TOKEN.lastIndex;
+    const m = TOKEN.exec(marker);
+    if (!m) throw new Error(`unexpected '${marker.slice(at).trim()}'`);
+    const [, str, op, paren, word] = m;
+    tokens.push(
+      str !== undefined
+        ? { kind: 'string', text: str }
+        : op !== undefined
+          ? { kind: 'op', text: op }
+          : paren !== undefined
+            ? { kind: 'paren', text: paren }
+            : { kind: 'word', text: word },
+    );
+  }
+  return tokens;
+}
+
+/**
+ * Returns the marker with single spaces between tokens; throws an Error saying what is
+ * wrong (the caller adds where). Grammar: or_expr := and_expr ('or' and_expr)*;
+ * and_expr := atom ('and' atom)*; atom := '(' or_expr ')' | value op value.
+ */
+export function normalizeMarker(marker: string): string {
+  const tokens = tokenize(marker);
+  let i = 0;
+  const peek = () => tokens[i];
+  const isWord = (text: string) => peek()?.kind === 'word' && peek().text === text;
+
+  const value = () => {
+    const t = tokens[i++];
+    if (t?.kind === 'string') return t.text;
+    if (t?.kind === 'word' && VARIABLES.has(t.text)) return t.text;
+    throw new Error(t ? `unknown marker variable ${t.text}` : 'it ends too early');
+  };
+  const operator = () => {
+    const t = tokens[i++];
+    if (t?.kind === 'op' || (t?.kind === 'word' && t.text === 'in')) return t.text;
+    if (t?.kind === 'word' && t.text === 'not' && isWord('in')) {
+      i++;
+      return 'not in';
+    }
+    throw new Error(t ? `expected a comparison operator, got '${t.text}'` : 'it ends too early');
+  };
+  const atom = (): string => {
+    if (peek()?.kind === 'paren' && peek().text === '(') {
+      i++;
+      const inner = orExpr();
+      if (tokens[i++]?.text !== ')') throw new Error("a '(' is not closed");
+      return `(${inner})`;
+    }
+    return `${value()} ${operator()} ${value()}`;
+  };
+  const andExpr = (): string => {
+    const parts = [atom()];
+    while (isWord('and')) {
+      i++;
+      parts.push(atom());
+    }
+    return parts.join(' and ');
+  };
+  const orExpr = (): string => {
+    const parts = [andExpr()];
+    while (isWord('or')) {
+      i++;
+      parts.push(andExpr());
+    }
+    return parts.join(' or ');
+  };
+
+  const rendered = orExpr();
+  if (i < tokens.length) throw new Error(`unexpected '${tokens[i].text}'`);
+  return rendered;
+}

@@ -1,0 +1,100 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { PexError } from './errors';
+import { sha256Mismatch } from './hashing';
+import { run } from './exec';
+import { Interpreter } from './python';
+import { stripCredentials } from './urls';
+import { parseWheelName } from './wheelName';
+
+/** The line of pip's stderr that says what went wrong, without credentials. */
+export function pipProblemLine(stderr: string): string {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  const errors = lines.filter((l) => l.startsWith('ERROR:') && !/for help visit|^ERROR: ResolutionImpossible/.test(l));
+  const line = errors[0] ?? lines[lines.length - 1] ?? 'no output';
+  return stripCredentials(line.replace(/^ERROR:\s*/, ''));
+}
+
+export interface DownloadItem {
+  name: string;
+  filename: string;
+  /** http(s), without credentials. */
+  url: string;
+  /** When given, pip verifies it (--require-hashes). */
+  sha256?: string;
+}
+
+const URL_WITH_USERINFO = /\b[a-z][a-z0-9+.-]*:\/\/([^/\s?#]+)@([^/\s?#]+)/gi;
+
+/**
+ * Gives a download URL the credentials that one of `sources` (index or find-links URLs, as
+ * the user wrote them) holds for the same host. pip would otherwise learn them only from an
+ * index page, which a download by exact URL never fetches; netrc and keyring still apply.
+ */
+export function withCredentials(url: string, sources: string[]): string {
+  const target = new URL(url);
+  for (const source of sources) {
+    for (const [, userinfo, host] of source.matchAll(URL_WITH_USERINFO)) {
+      if (host.toLowerCase() === target.host.toLowerCase()) {
+        return `${target.protocol}//${userinfo}@${url.slice(target.protocol.length + 2)}`;
+      }
+    }
+  }
+  return url;
+}
+
+/** The URLs the user configured, with any credentials: the given option values plus pip's URL variables. */
+export function credentialSources(given: string[], env: NodeJS.ProcessEnv = process.env): string[] {
+  return [...given, env.PIP_INDEX_URL, env.PIP_EXTRA_INDEX_URL, env.PIP_FIND_LINKS].filter((s): s is string => !!s);
+}
+
+/**
+ * Downloads exact wheel URLs into `dest` with pip, so pip's network stack and authentication
+ * apply. The target flags come from the wheels' own tags and the locked Python version, so any
+ * local interpreter with pip can fetch wheels locked for another one.
+ */
+export async function pipDownload(opts: {
+  interpreter: Interpreter;
+  pythonVersion: string;
+  items: DownloadItem[];
+  /** Where credentials may be found (see withCredentials); they only reach a temp file pip reads. */
+  credentialSources: string[];
+  dest: string;
+  cwd: string;
+  env?: NodeJS.ProcessEnv;
+}): Promise<void> {
+  const temp = mkdtempSync(path.join(tmpdir(), 'pex-nx-download-'));
+  try {
+    const hashed = opts.items.every((item) => item.sha256);
+    const lines = opts.items.map((item) => {
+      const url = withCredentials(item.url, opts.credentialSources);
+      return `${item.name} @ ${url}${item.sha256 ? ` --hash=sha256:${item.sha256}` : ''}`;
+    });
+    const requirementsFile = path.join(temp, 'requirements.txt');
+    writeFileSync(requirementsFile, lines.join('\n') + '\n', { mode: 0o600 });
+
+    const tags = opts.items.flatMap((item) => parseWheelName(item.filename).tags.map((t) => t.split('-')));
+    const abis = [...new Set(tags.map(([, abi]) => abi).filter((abi) => abi !== 'none' && abi !== 'abi3'))];
+    const platforms = [...new Set(tags.map(([, , platform]) => platform).filter((p) => p !== 'any'))];
+    const target = [
+      ...['--python-version', opts.pythonVersion, '--implementation', 'cp'],
+      ...abis.flatMap((abi) => ['--abi', abi]),
+      ...platforms.flatMap((platform) => ['--platform', platform]),
+    ];
+    const args = ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--disable-pip-version-check', '--quiet'];
+    args.push(...target, ...(hashed ? ['--require-hashes'] : []), '-d', opts.dest, '-r', requirementsFile);
+    const result = await run(opts.interpreter.path, args, { cwd: opts.cwd, env: opts.env });
+    if (result.code !== 0) {
+      const mismatch = /Expected sha256 ([0-9a-f]{64})\s+Got\s+([0-9a-f]{64})/.exec(result.stderr);
+      if (mismatch) {
+        const item = opts.items.find((i) => i.sha256 === mismatch[1]);
+        throw sha256Mismatch(item?.url ?? 'a downloaded wheel', mismatch[1], mismatch[2], 'the server changed or corrupted the file; if the change is intended, re-run the lock target');
+      }
+      const problem = pipProblemLine(result.stderr);
+      throw new PexError(`pip could not download ${opts.items.map((i) => i.filename).join(', ')}: ${problem}; check the network and the index credentials (netrc, keyring, PIP_INDEX_URL), or re-run the lock target`);
+    }
+  } finally {
+    rmSync(temp, { recursive: true, force: true });
+  }
+}

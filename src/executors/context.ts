@@ -1,0 +1,66 @@
+import type { ExecutorContext } from '@nx/devkit';
+import { logger } from '@nx/devkit';
+import * as path from 'node:path';
+import { PexError } from '../core/errors';
+import type { IndexOptions } from '../core/resolve';
+
+/** What every executor needs from Nx: the project's root and name, and paths resolved against the workspace. */
+export interface ToolTarget {
+  workspaceRoot: string;
+  projectRoot: string;
+  projectName: string;
+  /** Replaces {workspaceRoot}, {projectRoot} and {projectName}, then makes the path absolute. */
+  resolvePath(value: string): string;
+}
+
+export function toolTarget(context: ExecutorContext): ToolTarget {
+  const projectName = context.projectName;
+  const project = projectName ? context.projectsConfigurations?.projects[projectName] : undefined;
+  if (!projectName || !project) {
+    throw new PexError('this executor must run as a target of a project: use nx run <project>:<target>');
+  }
+  const workspaceRoot = context.root;
+  const projectRoot = project.root;
+  return {
+    workspaceRoot,
+    projectRoot,
+    projectName,
+    resolvePath: (value) =>
+      path.resolve(
+        workspaceRoot,
+        value
+          .replace(/\{workspaceRoot\}\/?/g, '')
+          .replace(/\{projectRoot\}/g, projectRoot)
+          .replace(/\{projectName\}/g, projectName),
+      ),
+  };
+}
+
+/** Index options: the target's own win over the plugin entry's in nx.json; pip's config applies beneath both. */
+export function indexOptions(options: IndexOptions, context: ExecutorContext): IndexOptions {
+  const entry = context.nxJsonConfiguration?.plugins?.find(
+    (p) => (typeof p === 'string' ? p : p.plugin) === 'pex',
+  );
+  const fromNxJson = (entry && typeof entry !== 'string' ? (entry.options as IndexOptions) : undefined) ?? {};
+  const pick = (o: IndexOptions): IndexOptions =>
+    Object.fromEntries(
+      (['indexUrl', 'extraIndexUrls', 'findLinks', 'noIndex'] as const)
+        .filter((k) => o[k] !== undefined)
+        .map((k) => [k, o[k]]),
+    );
+  return { ...pick(fromNxJson), ...pick(options) };
+}
+
+/** Runs an executor body; a PexError becomes one error line and a failed result, never a stack trace. */
+export async function runExecutorBody(body: () => Promise<boolean | void>): Promise<{ success: boolean }> {
+  try {
+    const ok = await body();
+    return { success: ok !== false };
+  } catch (e) {
+    if (e instanceof PexError) {
+      logger.error(`pex: ${e.message}`);
+      return { success: false };
+    }
+    throw e;
+  }
+}

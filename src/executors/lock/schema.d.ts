@@ -1,0 +1,10 @@
+export interface LockExecutorSchema {
+  requirements: string;
+  lockFile: string;
+  python?: string;
+  interpreterConstraints?: string[];
+  indexUrl?: string;
+  extraIndexUrls?: string[];
+  findLinks?: string[];
+  noIndex?: boolean;
+}

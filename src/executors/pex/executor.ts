@@ -1,0 +1,28 @@
+import type { ExecutorContext } from '@nx/devkit';
+import { logger } from '@nx/devkit';
+import * as path from 'node:path';
+import { buildTool } from '../../core/tool';
+import { pluginVersion } from '../../version';
+import { runExecutorBody, toolTarget } from '../context';
+import type { PexExecutorSchema } from './schema';
+
+export default async function pexExecutor(options: PexExecutorSchema, context: ExecutorContext) {
+  return runExecutorBody(async () => {
+    const target = toolTarget(context);
+    const archive = await buildTool({
+      workspaceRoot: target.workspaceRoot,
+      requirementsFile: target.resolvePath(options.requirements),
+      lockFile: target.resolvePath(options.lockFile),
+      out: target.resolvePath(options.outputPath),
+      script: options.script,
+      entryPoint: options.entryPoint,
+      sourcesDir: target.resolvePath(options.sources),
+      python: options.python,
+      lockCommand: `nx run ${target.projectName}:lock`,
+      pluginVersion,
+    });
+    logger.info(
+      `pex: wrote ${path.relative(target.workspaceRoot, archive.path)} (${(archive.size / 1024).toFixed(0)} KiB, pex_hash ${archive.pexHash.slice(0, 12)})`,
+    );
+  });
+}

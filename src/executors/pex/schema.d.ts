@@ -1,0 +1,9 @@
+export interface PexExecutorSchema {
+  requirements: string;
+  lockFile: string;
+  outputPath: string;
+  script?: string;
+  entryPoint?: string;
+  sources: string;
+  python?: string;
+}

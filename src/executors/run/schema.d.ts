@@ -1,0 +1,8 @@
+export interface RunExecutorSchema {
+  tool?: string;
+  archive?: string;
+  args?: string[];
+  cwd?: string;
+  /** Arguments after `--` on the nx command line. */
+  __unparsed__?: string[];
+}

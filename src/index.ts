@@ -1,0 +1,2 @@
+export const name = 'pex';
+export { createDependencies } from './plugins/plugin';

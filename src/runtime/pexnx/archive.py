@@ -1,0 +1,119 @@
+"""Reads a pex-nx archive: PEX-INFO, the STORED wheels under .deps/, the user sources."""
+
+import hashlib
+import json
+import os
+import struct
+import zipfile
+
+from . import PexError
+
+REBUILD = "rebuild the archive (it is corrupt or was modified)"
+
+
+class Slice:
+    """A read-only file object over bytes [start, start+size) of an open fd.
+
+    zipfile reads a STORED wheel through it in place, so no wheel is ever extracted.
+    """
+
+    def __init__(self, fd, start, size):
+        self._fd, self._start, self._size, self._pos = fd, start, size, 0
+
+    def seekable(self):
+        return True
+
+    def tell(self):
+        return self._pos
+
+    def seek(self, offset, whence=os.SEEK_SET):
+        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._pos, os.SEEK_END: self._size}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def read(self, n=-1):
+        left = max(0, self._size - self._pos)
+        n = left if n is None or n < 0 else min(n, left)
+        data = os.pread(self._fd, n, self._start + self._pos) if n else b""
+        self._pos += len(data)
+        return data
+
+    def close(self):
+        pass  # the fd belongs to the Archive
+
+
+_OPTIONAL_STR = (str, type(None))
+
+
+def _check_info(info):
+    """The fields the runtime reads, with the types it expects: a hand-edited or corrupt
+    PEX-INFO is one clear error here instead of a TypeError deep in the cold path."""
+    if not isinstance(info, dict):
+        raise ValueError("not a JSON object")
+    pex_hash, hashes = info.get("pex_hash"), info.get("distributions")
+    checks = (
+        # It names a dir under PEX_ROOT, so nothing but 40 hex digits (no `..`, no `/`).
+        ("pex_hash", isinstance(pex_hash, str) and len(pex_hash) == 40 and not pex_hash.strip("0123456789abcdef")),
+        ("distributions", isinstance(hashes, dict) and all(isinstance(v, str) for v in hashes.values())),
+        ("entry_point", isinstance(info.get("entry_point"), _OPTIONAL_STR)),
+        ("script", isinstance(info.get("script"), _OPTIONAL_STR)),
+        ("venv_bin_path", isinstance(info.get("venv_bin_path"), _OPTIONAL_STR)),
+        ("strip_pex_env", isinstance(info.get("strip_pex_env", True), bool)),
+        (
+            "interpreter_constraints",
+            isinstance(info.get("interpreter_constraints") or [], list)
+            and all(isinstance(c, str) for c in info.get("interpreter_constraints") or []),
+        ),
+    )
+    bad = [name for name, ok in checks if not ok]
+    if bad:
+        raise ValueError("bad or missing %s" % ", ".join(bad))
+
+
+class Archive:
+    def __init__(self, path):
+        self.path = path
+        try:
+            self.zip = zipfile.ZipFile(path)
+            self.pex_info_bytes = self.zip.read("PEX-INFO")
+            self.info = json.loads(self.pex_info_bytes.decode("utf-8"))
+            _check_info(self.info)
+        except (zipfile.BadZipFile, KeyError, ValueError, AttributeError, EOFError, OSError) as e:
+            raise PexError("cannot read PEX-INFO (%s)" % e, path, REBUILD)
+        self._fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+
+    def wheel(self, name):
+        """The wheel .deps/<name> as a zipfile, after checking its sha256 against PEX-INFO."""
+        try:
+            member = self.zip.getinfo(".deps/" + name)
+        except KeyError:
+            raise PexError(".deps/%s is listed in PEX-INFO but missing" % name, self.path, REBUILD)
+        header = os.pread(self._fd, 30, member.header_offset)
+        if member.compress_type != zipfile.ZIP_STORED or header[:4] != b"PK\x03\x04":
+            raise PexError(".deps/%s is not a STORED zip entry" % name, self.path, REBUILD)
+        name_len, extra_len = struct.unpack("<HH", header[26:30])
+        start = member.header_offset + 30 + name_len + extra_len
+        digest = hashlib.sha256()
+        for at in range(start, start + member.file_size, 1 << 20):
+            digest.update(os.pread(self._fd, min(1 << 20, start + member.file_size - at), at))
+        if digest.hexdigest() != self.info["distributions"][name]:
+            raise PexError(
+                "sha256 mismatch for %s (PEX-INFO says %s, the archive holds %s)"
+                % (name, self.info["distributions"][name], digest.hexdigest()),
+                self.path,
+                REBUILD,
+            )
+        try:
+            return zipfile.ZipFile(Slice(self._fd, start, member.file_size))
+        except zipfile.BadZipFile as e:
+            raise PexError("%s is not a valid wheel (%s)" % (name, e), self.path, REBUILD)
+
+    def sources(self):
+        """Zip entries of the tool's own sources: everything but the runtime and the wheels."""
+        return [
+            member
+            for member in self.zip.infolist()
+            if not member.filename.startswith((".bootstrap/", ".deps/"))
+            and member.filename not in ("PEX-INFO", "__main__.py")
+            and not member.is_dir()
+        ]
