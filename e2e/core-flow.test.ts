@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { E2eContext, errorLines, git, hasStackTrace, isolatedEnv, prepare, runNx, settle, startIndex, workspaceCopy } from './setup';
+import { E2eContext, errorLines, findLinksEnv, git, hasStackTrace, isolatedEnv, prepare, runNx, settle, startIndex, workspaceCopy } from './setup';
 
 /** Issue 2, steps 1-7: nx g pex:tool -> lock -> pex -> run -> venv -> run target, offline. */
 describe('core flow', () => {
@@ -18,11 +18,7 @@ describe('core flow', () => {
   beforeAll(() => {
     ctx = prepare('core');
     ws = workspaceCopy(ctx, 'ws');
-    env = isolatedEnv({
-      pexRoot: path.join(ctx.tmp, 'pex-root'),
-      wheelCache: path.join(ctx.tmp, 'wheel-cache'),
-      pip: { PIP_FIND_LINKS: ctx.wheels, PIP_NO_INDEX: '1' },
-    });
+    env = findLinksEnv(ctx);
   });
 
   test('generator: bad input is one clear line and changes nothing', () => {

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { cacheStatus, E2eContext, git, isolatedEnv, prepare, runNx, settle, startRemoteCache, workspaceCopy } from './setup';
+import { cacheStatus, E2eContext, findLinksEnv, git, prepare, runNx, settle, startRemoteCache, workspaceCopy } from './setup';
 
 /** Issue 4: exact caching, relocatable restored venvs, tool targets in other projects, affected, remote cache. */
 describe('nx-native', () => {
@@ -26,11 +26,7 @@ describe('nx-native', () => {
   beforeAll(() => {
     ctx = prepare('native');
     ws = workspaceCopy(ctx, 'ws');
-    env = isolatedEnv({
-      pexRoot: path.join(ctx.tmp, 'pex-root'),
-      wheelCache: path.join(ctx.tmp, 'wheel-cache'),
-      pip: { PIP_FIND_LINKS: ctx.wheels, PIP_NO_INDEX: '1' },
-    });
+    env = findLinksEnv(ctx);
     nx(['g', 'pex:tool', 'hello', '--requirements', 'hellotool==1.0.0']);
     for (const app of ['app', 'other']) {
       write(`apps/${app}/project.json`, JSON.stringify({ name: app, root: `apps/${app}`, targets: {} }));

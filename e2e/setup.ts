@@ -45,6 +45,15 @@ export function prepare(name: string): E2eContext {
   return { tmp, wheels, tarball, template };
 }
 
+/** pip sees only the fixture wheels (the way users point pip at a folder); PEX_ROOT and the wheel cache are the suite's own. */
+export function findLinksEnv(ctx: E2eContext): NodeJS.ProcessEnv {
+  return isolatedEnv({
+    pexRoot: path.join(ctx.tmp, 'pex-root'),
+    wheelCache: path.join(ctx.tmp, 'wheel-cache'),
+    pip: { PIP_FIND_LINKS: ctx.wheels, PIP_NO_INDEX: '1' },
+  });
+}
+
 /** A fresh copy of the template workspace (node_modules and git history included). */
 export function workspaceCopy(ctx: E2eContext, name: string, from = ctx.template, skip: string[] = []): string {
   const dir = path.join(ctx.tmp, name);

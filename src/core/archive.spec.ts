@@ -1,11 +1,13 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ZipFile } from 'yazl';
 import { ArchiveInput, buildArchive } from './archive';
 import { PexError } from './errors';
 import { sha256File } from './hashing';
+import { killMidWrite } from './testing/kill';
 import { buildTestWheel, testPython } from './testing/wheels';
 import { makeOffsetsAbsolute } from './zipOffsets';
 
@@ -205,6 +207,85 @@ describe('buildArchive', () => {
     expect(head).not.toContain('@PYTHONS@');
     expect(head).toContain(pexHash);
   });
+});
+
+/**
+ * A zip named like a wheel holding `member` (a symlink to /etc/passwd when `link`). yazl refuses
+ * unsafe names, so the entry is written under a same-length placeholder that is then patched
+ * in place (names are not covered by the CRC).
+ */
+async function wheelWith(file: string, member: string, link = false, data: Buffer = Buffer.from('x')): Promise<string> {
+  const placeholder = member.replace(/[^/]/g, 'q').replace(/\//g, 'Q');
+  const zip = new ZipFile();
+  zip.addBuffer(Buffer.from(''), 'evil/__init__.py', { mtime: new Date(1980, 0, 1) });
+  zip.addBuffer(link ? Buffer.from('/etc/passwd') : data, placeholder, { mtime: new Date(1980, 0, 1), mode: link ? 0o120777 : 0o100644, compress: false });
+  zip.end();
+  const chunks: Buffer[] = [];
+  for await (const chunk of zip.outputStream) chunks.push(chunk as Buffer);
+  const bytes = Buffer.concat(chunks);
+  const name = Buffer.from(member);
+  for (let at = bytes.indexOf(placeholder); at >= 0; at = bytes.indexOf(placeholder, at + 1)) name.copy(bytes, at);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, bytes);
+  return file;
+}
+
+describe('buildArchive with hostile input', () => {
+  it.each([
+    ['a ../ entry', '../evil.py', false],
+    ['an absolute entry', '/tmp/evil.py', false],
+    ['a nested .. entry', 'evil/../../evil.py', false],
+    ['a symlink entry', 'evil/passwd', true],
+  ])('refuses a wheel with %s, writing nothing', async (_, member, link) => {
+    const wheel = await wheelWith(path.join(dir, 'hostile', `${link ? 'l' : 'p'}${member.length}`, 'evil-1.0-py3-none-any.whl'), member, link);
+    const out = path.join(dir, 'hostile-out', 'x.pex');
+    const wheels = [{ filename: 'evil-1.0-py3-none-any.whl', path: wheel, sha256: await sha256File(wheel) }];
+    const error = await buildArchive({ ...input, out, wheels }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PexError);
+    expect((error as Error).message).toBe(
+      `evil-1.0-py3-none-any.whl contains the unsafe entry '${member}' (absolute, '..', a backslash or a symlink): use a wheel without it; nothing was written`,
+    );
+    expect(existsSync(path.dirname(out))).toBe(false);
+  });
+
+  it('refuses a symlink in the sources that leads outside them, and follows one that stays inside', async () => {
+    const sources = path.join(dir, 'linked-src');
+    mkdirSync(path.join(sources, 'pkg'), { recursive: true });
+    writeFileSync(path.join(sources, 'pkg', 'real.py'), 'X = 1\n');
+    symlinkSync('real.py', path.join(sources, 'pkg', 'alias.py'));
+    const out = path.join(dir, 'linked-out', 'x.pex');
+    await buildArchive({ ...input, out, sourcesDir: sources });
+    expect(zipReport(out).entries.map(([name]) => name)).toEqual(expect.arrayContaining(['pkg/alias.py', 'pkg/real.py']));
+
+    const secret = path.join(dir, 'secret.txt');
+    writeFileSync(secret, 'token');
+    symlinkSync(secret, path.join(sources, 'pkg', 'leak.txt'));
+    rmSync(out);
+    await expect(buildArchive({ ...input, out, sourcesDir: sources })).rejects.toThrow(
+      `${path.join(sources, 'pkg', 'leak.txt')} is a symlink to ${secret}, outside ${sources}: copy the file into ${sources} or remove the link`,
+    );
+    rmSync(path.join(sources, 'pkg', 'leak.txt'));
+    symlinkSync('..', path.join(sources, 'pkg', 'loop'));
+    await expect(buildArchive({ ...input, out, sourcesDir: sources })).rejects.toThrow(/loop links to a directory that is already included/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('a build killed mid-write leaves the previous archive, never a partial one, at its name', async () => {
+    const big = await wheelWith(path.join(dir, 'big', 'big-1.0-py3-none-any.whl'), 'big/data.bin', false, randomBytes(16 << 20));
+    const out = path.join(dir, 'killed', 'x.pex');
+    await buildArchive({ ...input, out });
+    const before = readFileSync(out);
+    const wheels = [{ filename: 'big-1.0-py3-none-any.whl', path: big, sha256: await sha256File(big) }];
+    const killed = await killMidWrite(path.join(__dirname, 'archive.ts'), 'buildArchive', [{ ...input, out, wheels }], path.dirname(out), 1 << 20);
+    expect(killed).toBe(true);
+    expect(readFileSync(out).equals(before)).toBe(true);
+    rmSync(out);
+    const again = await killMidWrite(path.join(__dirname, 'archive.ts'), 'buildArchive', [{ ...input, out, wheels }], path.dirname(out), 1 << 20);
+    expect(again).toBe(true);
+    expect(existsSync(out)).toBe(false);
+    await buildArchive({ ...input, out, wheels });
+    expect(zipReport(out).bad).toBeNull();
+  }, 60_000);
 });
 
 describe('makeOffsetsAbsolute', () => {
