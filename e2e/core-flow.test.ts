@@ -163,6 +163,28 @@ describe('core flow', () => {
     fs.rmSync(path.join(ws, 'tools/hello/src'), { recursive: true });
   });
 
+  test('--python constraints reach the lock target, the lock and PEX-INFO, and the archive honours them', () => {
+    const r = runNx(ws, ['g', 'pex:tool', 'hello39', '--requirements', 'hellotool==1.0.0', '--script', 'hello', '--python', '>=3.9,<3.14'], env);
+    expect(r.code).toBe(0);
+    const project = JSON.parse(fs.readFileSync(path.join(ws, 'tools/hello39/project.json'), 'utf8'));
+    expect(project.targets.lock.options).toEqual({ interpreterConstraints: ['>=3.9,<3.14'] });
+    const lock = JSON.parse(fs.readFileSync(path.join(ws, 'tools/hello39/pex.lock.json'), 'utf8'));
+    expect(lock.interpreterConstraints).toEqual(['>=3.9,<3.14']);
+    expect(runNx(ws, ['run', 'hello39:pex'], env).code).toBe(0);
+    const pex = path.join(ws, 'dist/tools/hello39/hello39.pex');
+    const info = exec(pex, ['info'], { PEX_TOOLS: '1' });
+    expect(JSON.parse(info.stdout).interpreter_constraints).toEqual(['>=3.9,<3.14']);
+    expect(exec(pex, ['--version']).stdout.trim()).toBe('hellotool 1.0.0');
+    // An interpreter outside the constraints, named explicitly, is refused in one line.
+    const python38 = spawnSync('bash', ['-c', 'ls "$(pyenv root)"/versions/3.8*/bin/python3.8 | head -1'], { encoding: 'utf8' }).stdout.trim();
+    expect(python38).toMatch(/python3\.8$/);
+    const refused = exec(pex, ['--version'], { PEX_PYTHON: python38 });
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toMatch(/3\.8/);
+    expect(refused.stderr).toMatch(/^pex: /);
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
   test('a stale lock is detected; nx run hello:lock re-resolves through a PEP 503 index over HTTP', async () => {
     fs.writeFileSync(path.join(ws, 'tools/hello/requirements.txt'), 'hellotool==1.1.0\n');
     const stale = runNx(ws, ['run', 'hello:pex'], env);

@@ -195,6 +195,13 @@ describe('buildArchive', () => {
     await expect(buildArchive({ ...input, sourcesDir: sources })).rejects.toThrow(/would replace the archive's own __main__\.py/);
   });
 
+  it('refuses an output path that is a directory, leaving it alone', async () => {
+    const out = path.join(dir, 'out-dir');
+    mkdirSync(path.join(out, 'keep'), { recursive: true });
+    await expect(buildArchive({ ...input, out })).rejects.toThrow(`${out} is a directory, not an archive path: set outputPath to a file`);
+    expect(readdirSync(out)).toEqual(['keep']);
+  });
+
   it('refuses entry point and script together', async () => {
     await expect(buildArchive({ ...input, script: 'alpha' })).rejects.toThrow(PexError);
   });

@@ -108,6 +108,9 @@ type Entry = { name: string; data: Buffer } | { name: string; wheel: ArchiveInpu
 
 /** Writes the archive per docs/archive-format.md: preamble, then a deterministic zip with absolute offsets. */
 export async function buildArchive(input: ArchiveInput): Promise<BuiltArchive> {
+  if (existsSync(input.out) && statSync(input.out).isDirectory()) {
+    throw new PexError(`${input.out} is a directory, not an archive path: set outputPath to a file such as dist/tools/x/x.pex`);
+  }
   const runtime = readRuntime(input.runtimeDir ?? path.join(__dirname, '../runtime'));
   const sources = input.sourcesDir ? readSources(input.sourcesDir) : [];
   const pythons = candidateNames(input.interpreterConstraints).join(' ');

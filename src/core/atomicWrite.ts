@@ -26,5 +26,5 @@ export function writeFileAtomic(file: string, data: string | Buffer): void {
 export function tempWriteStream(file: string): { temp: string; stream: WriteStream } {
   mkdirSync(dirname(file), { recursive: true });
   const temp = tempPathFor(file);
-  return { temp: `${file}.tmp-x`, stream: createWriteStream(file) };
+  return { temp, stream: createWriteStream(temp, { fd: openSync(temp, 'wx') }) };
 }

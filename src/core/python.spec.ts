@@ -83,6 +83,17 @@ describe('findInterpreter', () => {
     );
   });
 
+  it('says so in one line when there is no Python on PATH at all', async () => {
+    const empty = mkdtempSync(path.join(bin, 'empty-'));
+    const error = await findInterpreter({ env: { PATH: empty } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PexError);
+    expect((error as Error).message).toBe(
+      'no interpreter on PATH satisfies CPython >= 3.8 (found: none): install one, or set the python option or PEX_PYTHON',
+    );
+    const missing = await findInterpreter({ python: '/nonexistent/python3', env: { PATH: empty } }).catch((e: unknown) => e);
+    expect((missing as Error).message).toBe("python '/nonexistent/python3' was not found: install it or give another");
+  });
+
   it('skips other implementations and Python 2', async () => {
     const error = await findInterpreter({ env: { PATH: path.join(bin, 'pypy') } }).catch((e: unknown) => e);
     expect((error as Error).message).toContain('found: python3 (pypy 3.10.0)');

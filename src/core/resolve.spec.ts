@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { PexError } from './errors';
@@ -9,6 +9,7 @@ import { inspectInterpreter, Interpreter } from './python';
 import { parseRequirements, requirementsHash } from './requirements';
 import { resolve } from './resolve';
 import { serveWheels } from './testing/httpServer';
+import { lockTool } from './tool';
 import { buildTestWheel, isolatedPipEnv, testPython } from './testing/wheels';
 
 // pip starts in about a second, more on a busy machine.
@@ -152,6 +153,19 @@ sys.exit(code)
     );
     const none = { ...interpreter, pip: null };
     await expect(resolve({ interpreter: none, requirements: reqs, workspaceRoot: workspace, cwd: workspace })).rejects.toThrow(/has no pip: run '.* -m ensurepip --upgrade'/);
+  });
+
+  it('names an interpreter without pip (a venv made --without-pip) and writes no lock', async () => {
+    const venv = path.join(workspace, 'no-pip-venv');
+    execFileSync(testPython, ['-m', 'venv', '--without-pip', venv]);
+    const files = { workspaceRoot: workspace, requirementsFile: path.join(workspace, 'tools', 'x', 'requirements.txt'), lockFile: path.join(workspace, 'tools', 'x', 'pex.lock.json') };
+    writeFileSync(files.requirementsFile, 'pexnx-alpha\n');
+    const error = await lockTool({ ...files, python: path.join(venv, 'bin', 'python'), env }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PexError);
+    expect((error as Error).message).toMatch(
+      new RegExp(`^${venv}/bin/python[0-9.]* \\(Python [0-9.]+\\) has no pip: run '${venv}/bin/python[0-9.]* -m ensurepip --upgrade', or choose another interpreter with the python option$`),
+    );
+    expect(existsSync(files.lockFile)).toBe(false);
   });
 
   it('refuses an empty requirements file', async () => {

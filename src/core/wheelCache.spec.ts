@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -8,6 +9,7 @@ import { sha256File } from './hashing';
 import { Lockfile } from './lockfile';
 import { inspectInterpreter, Interpreter } from './python';
 import { serveWheels } from './testing/httpServer';
+import { killMidWrite } from './testing/kill';
 import { buildTestWheel, isolatedPipEnv, testPython } from './testing/wheels';
 import { cachePath, defaultWheelCacheDir, fetchWheels } from './wheelCache';
 
@@ -172,5 +174,50 @@ describe('fetchWheels', () => {
       await server.close();
     }
   });
-});
 
+  describe('with a large wheel', () => {
+    let big: { file: string; sha256: string };
+    const bigLock = (): Lockfile => ({
+      ...relativeLock(),
+      artifacts: [{ name: 'big', version: '1.0', filename: 'big-1.0-py3-none-any.whl', url: pathToFileURL(big.file).href, sha256: big.sha256 }],
+    });
+    beforeAll(async () => {
+      // Wheel contents are not read when caching, so random bytes do; large enough to be caught mid-copy.
+      const file = path.join(root, 'big', 'big-1.0-py3-none-any.whl');
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, randomBytes(24 << 20));
+      big = { file, sha256: await sha256File(file) };
+    });
+
+    it('two concurrent fetches into one cache never show a partial wheel at its final name', async () => {
+      const target = cachePath(cacheDir, big.sha256, 'big-1.0-py3-none-any.whl');
+      const seen: number[] = [];
+      let watching = true;
+      // Between the fetches' stream chunks: every size the final name ever has.
+      const watch = async () => {
+        while (watching) {
+          if (existsSync(target)) seen.push(statSync(target).size);
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      };
+      const watcher = watch();
+      const runs = await Promise.all([1, 2].map(() => fetchWheels(bigLock(), { cacheDir, workspaceRoot: workspace, interpreter }))).finally(
+        () => (watching = false),
+      );
+      await watcher;
+      for (const [fetched] of runs) expect(await sha256File(fetched.path)).toBe(big.sha256);
+      expect(seen.filter((size) => size !== statSync(big.file).size)).toEqual([]);
+      expect(tree(cacheDir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    });
+
+    it('a fetch killed mid-copy leaves no entry at the final name, and the next fetch succeeds', async () => {
+      const target = cachePath(cacheDir, big.sha256, 'big-1.0-py3-none-any.whl');
+      const options = { cacheDir, workspaceRoot: workspace, interpreter };
+      const killed = await killMidWrite(path.join(__dirname, 'wheelCache.ts'), 'fetchWheels', [bigLock(), options], cacheDir, 1 << 20);
+      expect(killed).toBe(true);
+      expect(existsSync(target)).toBe(false);
+      const [fetched] = await fetchWheels(bigLock(), options);
+      expect(await sha256File(fetched.path)).toBe(big.sha256);
+    }, 60_000);
+  });
+});

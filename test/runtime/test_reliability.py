@@ -8,7 +8,6 @@ import random
 import shutil
 import stat
 import subprocess
-import sys
 import zipfile
 
 from support import PYTHON, Case, archive, build_archive, ikey_of, make_wheel, wheel
@@ -231,12 +230,17 @@ class HostileTest(ReliabilityCase):
         self.assertOneLineError(self.run_cmd(["python3", pex, "-c", "pass"], code=1)[1], "PEX-INFO", "pex_hash")
         self.assertFalse(os.path.exists(os.path.join(self.root, "nx1")))
 
-    def test_tools_venv_never_writes_through_a_symlink_in_dir(self):
-        pex, _ = archive(script="hello")
+    def someone_elses_dir(self):
+        """A dir outside the venv holding one file that must survive."""
         outside = os.path.join(self.tmp, "outside")
         os.mkdir(outside)
         with open(os.path.join(outside, "keep.txt"), "w") as f:
             f.write("mine")
+        return outside
+
+    def test_tools_venv_never_writes_through_a_symlink_in_dir(self):
+        pex, _ = archive(script="hello")
+        outside = self.someone_elses_dir()
         dest = os.path.join(self.tmp, "venv")
         os.mkdir(dest)
         os.symlink(outside, os.path.join(dest, "lib"))
@@ -249,10 +253,7 @@ class HostileTest(ReliabilityCase):
 
     def test_tools_venv_dir_that_is_a_symlink_is_replaced_not_followed(self):
         pex, _ = archive(script="hello")
-        outside = os.path.join(self.tmp, "outside")
-        os.mkdir(outside)
-        with open(os.path.join(outside, "keep.txt"), "w") as f:
-            f.write("mine")
+        outside = self.someone_elses_dir()
         dest = os.path.join(self.tmp, "venv")
         os.symlink(outside, dest)
         self.run_cmd([pex, "venv", "--force", dest], env=TOOLS)
@@ -334,7 +335,13 @@ class FuzzPexInfoTest(ReliabilityCase):
                 self.fail("case %d: %r raised %r" % (case, mutated[:200], e))
             if len(samples) < 12:
                 samples.append(mutated)
-            self.assertIsInstance(info["distributions"], dict)
+            # What the cold path then relies on without checking again.
+            self.assertRegex(info["pex_hash"], r"^[0-9a-f]{40}$")
+            self.assertTrue(all(isinstance(v, str) for v in info["distributions"].values()))
+            for name in ("entry_point", "script", "venv_bin_path"):
+                self.assertIsInstance(info.get(name), (str, type(None)), name)
+            self.assertIsInstance(info.get("strip_pex_env", True), bool)
+            self.assertTrue(all(isinstance(c, str) for c in info.get("interpreter_constraints") or []))
         # Accepted variants run end to end with output or one `pex:` line, never a traceback.
         self.assertTrue(samples)
         for i, mutated in enumerate(samples):
@@ -346,9 +353,3 @@ class FuzzPexInfoTest(ReliabilityCase):
                 self.assertOneLineError(err)
             else:
                 self.assertEqual(err, "")
-
-
-if __name__ == "__main__":
-    import unittest
-
-    sys.exit(unittest.main())

@@ -147,7 +147,7 @@ def build(work, dest, archive, options, command):
     _activation_scripts(installer, dest, options.prompt or os.path.basename(dest), options.relocatable)
 
     for i, name in enumerate(sorted(info.get("distributions", {}))):
-        if i == 1:
+        if i == 1:  # one wheel in, the rest not: a half-written venv
             test_kill("mid-wheels")
         installer.install_wheel(name, archive.wheel(name))
     pip = options.pip and _pip_wheel(archive)
