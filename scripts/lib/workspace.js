@@ -39,10 +39,14 @@ function git(dir, args) {
   return execFileSync('git', ['-c', 'user.email=e2e@example.com', '-c', 'user.name=e2e', ...args], { cwd: dir, encoding: 'utf8' });
 }
 
-/** Runs nx in the workspace; never throws, returns { code, stdout, stderr, output }. */
+// Nx colours its output when CI is set even without a terminal; tests read plain text.
+const plain = (text) => text.replace(/\x1b\[[0-9;]*m/g, '');
+
+/** Runs nx in the workspace; never throws, returns { code, stdout, stderr, output } without colours. */
 function nx(dir, args, env) {
   const r = spawnSync(path.join(dir, 'node_modules', '.bin', 'nx'), args, { cwd: dir, env, encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, output: `${r.stdout}\n${r.stderr}` };
+  const [stdout, stderr] = [plain(r.stdout), plain(r.stderr)];
+  return { code: r.status, stdout, stderr, output: `${stdout}\n${stderr}` };
 }
 
 module.exports = { packPlugin, createWorkspace, nx, git };
