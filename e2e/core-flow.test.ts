@@ -163,6 +163,26 @@ describe('core flow', () => {
     fs.rmSync(path.join(ws, 'tools/hello/src'), { recursive: true });
   });
 
+  test('executor options: bad input is one clear line and changes nothing', () => {
+    const cases: Array<[string[], RegExp, boolean]> = [
+      // Nx checks the schema first: its own one-line message, no pex: line.
+      [['run', 'hello:venv', '--binPath=sideways'], /binPath.*(prepend|must be one of)/, false],
+      [['run', 'hello:pex', '--outputPath=tools/hello/requirements.txt/x.pex'], /cannot write .*x\.pex: a parent is a file/, true],
+      [['run', 'hello:venv', '--outputPath=tools/hello'], /tools\/hello exists and is not a venv/, true],
+      [['run', 'hello:run', '--cwd=nope'], /working directory .*nope does not exist/, true],
+    ];
+    for (const [args, message, ours] of cases) {
+      const before = sha(path.join(ws, 'tools/hello/requirements.txt'));
+      const r = runNx(ws, args, env);
+      expect(r.code).not.toBe(0);
+      expect(r.output).toMatch(message);
+      expect(errorLines(r.output)).toHaveLength(ours ? 1 : 0);
+      expect(hasStackTrace(r.output)).toBe(false);
+      expect(workspaceStatus()).toBe('');
+      expect(sha(path.join(ws, 'tools/hello/requirements.txt'))).toBe(before);
+    }
+  });
+
   test('--python constraints reach the lock target, the lock and PEX-INFO, and the archive honours them', () => {
     const r = runNx(ws, ['g', 'pex:tool', 'hello39', '--requirements', 'hellotool==1.0.0', '--script', 'hello', '--python', '>=3.9,<3.14'], env);
     expect(r.code).toBe(0);

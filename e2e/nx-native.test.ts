@@ -102,6 +102,26 @@ describe('nx-native', () => {
     expect(viaPython.stdout.trim()).toBe('hellotool 1.0.0');
   });
 
+  test('parallel nx run-many -t pex builds fill one empty wheel cache without a partial or doubled wheel', () => {
+    const tools = ['t1', 't2', 't3', 't4'];
+    for (const tool of tools) {
+      fs.cpSync(path.join(ws, 'tools/hello'), path.join(ws, 'tools', tool), { recursive: true });
+      const project = JSON.parse(fs.readFileSync(path.join(ws, 'tools', tool, 'project.json'), 'utf8'));
+      write(`tools/${tool}/project.json`, JSON.stringify({ ...project, name: tool, root: `tools/${tool}` }));
+    }
+    const cache = path.join(ctx.tmp, 'parallel-wheel-cache');
+    nx(['run-many', '-t', 'pex', `--projects=${tools.join(',')}`, '--parallel=4', '--skip-nx-cache'], { PEX_NX_WHEEL_CACHE: cache });
+    const archives = tools.map((tool) => fs.readFileSync(path.join(ws, 'dist/tools', tool, `${tool}.pex`)));
+    expect(archives.every((a) => a.equals(archives[0]))).toBe(true);
+    const run = spawnSync(path.join(ws, 'dist/tools/t1/t1.pex'), ['--version'], { env, encoding: 'utf8' });
+    expect(run.stdout.trim()).toBe('hellotool 1.0.0');
+    const files = fs.readdirSync(cache, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name);
+    const wheels = files.filter((f) => f.endsWith('.whl')).sort();
+    const lock = JSON.parse(fs.readFileSync(path.join(ws, 'tools/hello/pex.lock.json'), 'utf8'));
+    expect(wheels).toEqual(lock.artifacts.map((a: { filename: string }) => a.filename).sort());
+    expect(files.filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+
   test('tool targets in other projects: the graph edge, and affected reaches exactly the consumers', () => {
     const graphFile = path.join(ctx.tmp, 'graph.json');
     nx(['graph', `--file=${graphFile}`]);

@@ -81,9 +81,9 @@ export function cacheStatus(output: string, task: string): 'miss' | 'local' | 'r
   return 'miss';
 }
 
-/** Lines that look like an error or a stack frame: bad input must give one line, never a trace. */
+/** Our error lines (`pex: ...`, not the `pex: wrote`/`pex: locked` reports): bad input must give exactly one. */
 export function errorLines(output: string): string[] {
-  return output.split('\n').filter((l) => /pex: /.test(l));
+  return output.split('\n').filter((l) => /pex: /.test(l) && !/pex: (wrote|locked) /.test(l));
 }
 
 export function hasStackTrace(output: string): boolean {

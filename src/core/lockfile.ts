@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { writeFileAtomic } from './atomicWrite';
 import { parseConstraint } from './constraints';
 import { PexError } from './errors';
@@ -102,6 +102,7 @@ function lineOf(text: string, err: unknown): number | null {
 
 export function readLockfile(file: string): Lockfile {
   if (!existsSync(file)) throw new PexError(`${file} does not exist: run the lock target to create it`);
+  if (!statSync(file).isFile()) throw new PexError(`${file} is not a file: point the lockFile option at the lock, or run the lock target`);
   const text = readFileSync(file, 'utf8');
   let data: unknown;
   try {

@@ -91,7 +91,7 @@ describe('findInterpreter', () => {
       'no interpreter on PATH satisfies CPython >= 3.8 (found: none): install one, or set the python option or PEX_PYTHON',
     );
     const missing = await findInterpreter({ python: '/nonexistent/python3', env: { PATH: empty } }).catch((e: unknown) => e);
-    expect((missing as Error).message).toBe("python '/nonexistent/python3' was not found: install it or give another");
+    expect((missing as Error).message).toBe("python '/nonexistent/python3' was not found: install it, or set python to another interpreter");
   });
 
   it('skips other implementations and Python 2', async () => {

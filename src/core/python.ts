@@ -119,7 +119,7 @@ export async function findInterpreter(opts: FindInterpreterOptions): Promise<Int
   if (chosen) {
     const source = opts.python ? 'python' : 'PEX_PYTHON';
     const file = locate(chosen, env);
-    if (!file) throw new PexError(`${source} '${chosen}' was not found${chosen.includes('/') ? '' : ' on PATH'}: install it or give another`);
+    if (!file) throw new PexError(`${source} '${chosen}' was not found${chosen.includes('/') ? '' : ' on PATH'}: install it, or set ${source} to another interpreter`);
     const interpreter = await inspectInterpreter(file);
     const why = unsuitable(interpreter, constraints);
     if (why) throw new PexError(`${source} '${chosen}' cannot be used: ${why}; give another interpreter or change the constraints`);

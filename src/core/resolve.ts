@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,7 +49,22 @@ function assertPipCanResolve(interpreter: Interpreter): void {
 const isUrl = (s: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(s);
 
 /** Only what was asked for: pip's own config and environment apply beneath these. */
+/** The index options as the user wrote them are checked here, since pip only warns about most of them. */
+function assertIndexOptions(index: IndexOptions, workspaceRoot: string): void {
+  for (const [option, url] of [['indexUrl', index.indexUrl], ...(index.extraIndexUrls ?? []).map((u) => ['extraIndexUrls', u])]) {
+    if (url !== undefined && !isUrl(url)) {
+      throw new PexError(`${option} '${stripCredentials(url)}' is not a URL: use https://<host>/simple, or file:///<dir> for a local index`);
+    }
+  }
+  for (const link of index.findLinks ?? []) {
+    if (!isUrl(link) && !existsSync(path.resolve(workspaceRoot, link))) {
+      throw new PexError(`findLinks '${link}' does not exist (relative to the workspace root): fix the path, or use a URL`);
+    }
+  }
+}
+
 export function indexArgs(index: IndexOptions, workspaceRoot: string): string[] {
+  assertIndexOptions(index, workspaceRoot);
   return [
     ...(index.indexUrl ? ['--index-url', index.indexUrl] : []),
     ...(index.extraIndexUrls ?? []).flatMap((url) => ['--extra-index-url', url]),

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
 import * as path from 'node:path';
 import { buildArchive } from './archive';
@@ -32,6 +32,9 @@ const rel = (files: ToolFiles, file: string) => path.relative(files.workspaceRoo
 export function readRequirements(files: ToolFiles): Requirements {
   if (!existsSync(files.requirementsFile)) {
     throw new PexError(`${rel(files, files.requirementsFile)} does not exist: create it with one requirement per line`);
+  }
+  if (!statSync(files.requirementsFile).isFile()) {
+    throw new PexError(`${rel(files, files.requirementsFile)} is not a file: point the requirements option at a requirements.txt`);
   }
   return parseRequirements(readFileSync(files.requirementsFile, 'utf8'), rel(files, files.requirementsFile));
 }
@@ -112,10 +115,12 @@ export async function buildTool(opts: BuildToolOptions) {
   const requirements = readRequirements(opts);
   const lock = readLockfile(opts.lockFile);
   assertLockFresh(lock, requirements, rel(opts, opts.lockFile), opts.lockCommand);
+  const sourcesDir = opts.sourcesDir && existsSync(opts.sourcesDir) ? opts.sourcesDir : undefined;
+  if (sourcesDir && !statSync(sourcesDir).isDirectory()) {
+    throw new PexError(`${rel(opts, sourcesDir)} is not a directory: point the sources option at the tool's source dir`);
+  }
   const wheels = await fetchLockedWheels(lock, { ...opts, pipOptions: requirements.pipOptions });
   if (opts.script) assertScriptExists(opts.script, wheels, rel(opts, opts.lockFile));
-  const sourcesDir =
-    opts.sourcesDir && existsSync(opts.sourcesDir) && statSync(opts.sourcesDir).isDirectory() ? opts.sourcesDir : undefined;
   return buildArchive({
     out: opts.out,
     wheels,
@@ -142,11 +147,21 @@ export interface MaterializeOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** `venv --force` replaces dest: only ever an empty dir or an earlier venv, never a user's files. */
+function assertReplaceable(dest: string): void {
+  if (!existsSync(dest)) return;
+  const isVenv = statSync(dest).isDirectory() && (readdirSync(dest).length === 0 || existsSync(path.join(dest, 'pyvenv.cfg')));
+  if (!isVenv) {
+    throw new PexError(`${dest} exists and is not a venv: move it away, or set outputPath to a new directory`);
+  }
+}
+
 /** The venv comes from the archive's own PEX_TOOLS code, so there is one venv builder. */
 export async function materializeVenv(opts: MaterializeOptions): Promise<void> {
   if (!existsSync(opts.archive)) {
     throw new PexError(`${opts.archive} does not exist: build it first (the pex target)`);
   }
+  assertReplaceable(opts.dest);
   const args = ['venv', '--force', '--relocatable', opts.dest];
   if (opts.binPath) args.push('--bin-path', opts.binPath);
   if (opts.compile) args.push('--compile');
@@ -162,6 +177,9 @@ export async function materializeVenv(opts: MaterializeOptions): Promise<void> {
 export async function runTool(opts: { archive: string; args: string[]; cwd: string; env?: NodeJS.ProcessEnv }): Promise<number> {
   if (!existsSync(opts.archive)) {
     throw new PexError(`${opts.archive} does not exist: build it first (the pex target)`);
+  }
+  if (!existsSync(opts.cwd) || !statSync(opts.cwd).isDirectory()) {
+    throw new PexError(`the working directory ${opts.cwd} does not exist: create it, or fix the cwd option`);
   }
   const result = await run(opts.archive, opts.args, { cwd: opts.cwd, env: opts.env, stdio: 'inherit' });
   return result.signal ? 128 + (constants.signals[result.signal] ?? 1) : result.code;

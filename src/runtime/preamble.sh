@@ -1,4 +1,7 @@
 #!/bin/sh
+# coding: pex-archive-truncated-or-damaged.rebuild-it-or-download-it-again
+# (Python reads the line above only when this file is not a readable zip: its one-line
+# "encoding problem" error then says what to do, where a SyntaxError would show sh code.)
 # pex-nx archive: this sh preamble, then a zip that Python can run (`python x.pex`).
 # Warm runs exec the cached venv with no Python started here; only builtins, no forks.
 case "${PEX_TOOLS-}${PEX_PYTHON-}${PEX_PYTHON_PATH-}${PEX_INTERPRETER-}${PEX_MODULE-}${PEX_SCRIPT-}${PEX_VERBOSE-}${PEX_VENV_BIN_PATH-}${PEX_INHERIT_PATH-}${PEX_EXTRA_SYS_PATH-}${PEX_PATH-}" in

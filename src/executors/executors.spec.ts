@@ -1,0 +1,122 @@
+import type { ExecutorContext } from '@nx/devkit';
+import { logger } from '@nx/devkit';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { listFiles } from '../core/testing/kill';
+import { buildTestWheel, isolatedPipEnv, testPython } from '../core/testing/wheels';
+import lockExecutor from './lock/executor';
+import pexExecutor from './pex/executor';
+import runExecutor from './run/executor';
+import venvExecutor from './venv/executor';
+
+// Bad executor options, as a user writes them in project.json or on the command line: each
+// fails the target with one `pex:` line that names the problem and the fix, and changes no file.
+jest.setTimeout(60_000);
+
+let ws: string;
+let savedEnv: NodeJS.ProcessEnv;
+let errors: string[];
+
+const context = (projectName = 'hello'): ExecutorContext =>
+  ({
+    root: ws,
+    cwd: ws,
+    isVerbose: false,
+    projectName,
+    projectsConfigurations: { version: 2, projects: { hello: { root: 'tools/hello' }, app: { root: 'apps/app' } } },
+    nxJsonConfiguration: {},
+    projectGraph: { nodes: {}, dependencies: {} },
+  }) as unknown as ExecutorContext;
+
+/** Every file of the workspace and the wheel cache with its content hash: what "changes nothing" compares. */
+function snapshot(): Record<string, string> {
+  return Object.fromEntries(
+    listFiles(ws).map((f) => [path.relative(ws, f), createHash('sha256').update(readFileSync(f)).digest('hex')]),
+  );
+}
+
+beforeAll(async () => {
+  savedEnv = process.env;
+  ws = mkdtempSync(path.join(tmpdir(), 'pex-executors-spec-'));
+  const quiet = jest.spyOn(logger, 'info').mockImplementation(() => undefined);
+  process.env = isolatedPipEnv({ PEX_NX_WHEEL_CACHE: path.join(ws, '.wheel-cache'), PEX_ROOT: path.join(ws, '.pex-root') });
+  const tool = path.join(ws, 'tools/hello');
+  await buildTestWheel(path.join(tool, 'wheels'), { name: 'hello', version: '1.0', consoleScripts: { hello: 'hello:main' } });
+  writeFileSync(path.join(tool, 'requirements.txt'), '--no-index\n--find-links wheels\nhello==1.0\n');
+  mkdirSync(path.join(ws, 'apps/app'), { recursive: true });
+  mkdirSync(path.join(ws, 'dist/tools/hello'), { recursive: true });
+  expect(await lockExecutor({ requirements: '{projectRoot}/requirements.txt', lockFile: '{projectRoot}/pex.lock.json', python: testPython }, context())).toEqual({ success: true });
+  expect(
+    await pexExecutor(
+      { requirements: '{projectRoot}/requirements.txt', lockFile: '{projectRoot}/pex.lock.json', outputPath: 'dist/{projectRoot}/{projectName}.pex', sources: '{projectRoot}/src', script: 'hello' },
+      context(),
+    ),
+  ).toEqual({ success: true });
+  quiet.mockRestore();
+});
+afterAll(() => {
+  process.env = savedEnv;
+  rmSync(ws, { recursive: true, force: true });
+});
+beforeEach(() => {
+  errors = [];
+  jest.spyOn(logger, 'error').mockImplementation((...args: unknown[]) => void errors.push(args.join(' ')));
+  jest.spyOn(logger, 'info').mockImplementation(() => undefined);
+});
+afterEach(() => jest.restoreAllMocks());
+
+const pexDefaults = {
+  requirements: '{projectRoot}/requirements.txt',
+  lockFile: '{projectRoot}/pex.lock.json',
+  outputPath: 'dist/{projectRoot}/{projectName}.pex',
+  sources: '{projectRoot}/src',
+  script: 'hello',
+};
+const lockDefaults = { requirements: '{projectRoot}/requirements.txt', lockFile: '{projectRoot}/pex.lock.json', python: testPython };
+const venvDefaults = { archive: 'dist/{projectRoot}/{projectName}.pex', outputPath: 'dist/{projectRoot}/venv', compile: false };
+
+type Case = [string, () => Promise<{ success: boolean }>, RegExp, (() => void)?];
+const cases: Case[] = [
+  ['pex: script and entryPoint together', () => pexExecutor({ ...pexDefaults, entryPoint: 'hello:main' }, context()), /both script 'hello' and entryPoint/],
+  ['pex: a script the wheels lack', () => pexExecutor({ ...pexDefaults, script: 'nope' }, context()), /script 'nope' is not provided .*choose one of: hello/],
+  ['pex: a malformed entryPoint', () => pexExecutor({ ...pexDefaults, script: undefined, entryPoint: 'hello:' }, context()), /entry point 'hello:' is not 'module' or 'module:function'/],
+  ['pex: a missing requirements file', () => pexExecutor({ ...pexDefaults, requirements: '{projectRoot}/nope.txt' }, context()), /tools\/hello\/nope.txt does not exist/],
+  ['pex: requirements that is a directory', () => pexExecutor({ ...pexDefaults, requirements: '{projectRoot}/wheels' }, context()), /tools\/hello\/wheels is not a file: point the requirements option/],
+  ['pex: a missing lock file', () => pexExecutor({ ...pexDefaults, lockFile: '{projectRoot}/nope.json' }, context()), /nope.json does not exist: run the lock target/],
+  ['pex: a lockFile that is a directory', () => pexExecutor({ ...pexDefaults, lockFile: '{projectRoot}/wheels' }, context()), /wheels is not a file: point the lockFile option/],
+  ['pex: outputPath that is a directory', () => pexExecutor({ ...pexDefaults, outputPath: 'dist/tools' }, context()), /dist\/tools is a directory, not an archive path/],
+  ['pex: outputPath below a file', () => pexExecutor({ ...pexDefaults, outputPath: '{projectRoot}/requirements.txt/x.pex' }, context()), /cannot write .*requirements.txt\/x.pex: a parent is a file/],
+  ['pex: sources that is a file', () => pexExecutor({ ...pexDefaults, sources: '{projectRoot}/requirements.txt' }, context()), /tools\/hello\/requirements.txt is not a directory: point the sources option/],
+  ['lock: a python that does not exist', () => lockExecutor({ ...lockDefaults, python: '/nonexistent/python3' }, context()), /python '\/nonexistent\/python3' was not found: install it, or set python to another/],
+  ['lock: malformed interpreterConstraints', () => lockExecutor({ ...lockDefaults, interpreterConstraints: ['>>3.9'] }, context()), />>3.9/],
+  ['lock: interpreterConstraints no Python meets', () => lockExecutor({ ...lockDefaults, python: undefined, interpreterConstraints: ['>=4'] }, context()), />=4/],
+  ['lock: findLinks that does not exist', () => lockExecutor({ ...lockDefaults, findLinks: ['/nonexistent/wheels'], noIndex: true }, context()), /findLinks '\/nonexistent\/wheels' does not exist/],
+  ['lock: a malformed indexUrl', () => lockExecutor({ ...lockDefaults, indexUrl: 'not a url' }, context()), /indexUrl 'not a url' is not a URL: use https:/],
+  ['lock: lockFile below a file', () => lockExecutor({ ...lockDefaults, lockFile: '{projectRoot}/requirements.txt/pex.lock.json' }, context()), /cannot write .*pex.lock.json: a parent is a file/],
+  ['venv: a missing archive', () => venvExecutor({ ...venvDefaults, archive: 'dist/nope.pex' }, context()), /dist\/nope.pex does not exist/],
+  ['venv: outputPath that is a file', () => venvExecutor({ ...venvDefaults, outputPath: '{projectRoot}/requirements.txt' }, context()), /requirements.txt exists and is not a venv/],
+  ['venv: outputPath that is a non-venv directory', () => venvExecutor({ ...venvDefaults, outputPath: '{projectRoot}' }, context()), /tools\/hello exists and is not a venv: move it away/],
+  ['run: a tool project that does not exist', () => runExecutor({ tool: 'nope' }, context('app')), /tool project 'nope' does not exist/],
+  ['run: a missing archive', () => runExecutor({ archive: 'dist/nope.pex' }, context('app')), /nope.pex does not exist/],
+  ['run: a cwd that does not exist', () => runExecutor({ tool: 'hello', cwd: 'nope' }, context('app')), /the working directory .*\/nope does not exist: create it, or fix the cwd option/],
+  ['no project', () => pexExecutor(pexDefaults, context('ghost')), /must run as a target of a project/],
+];
+
+describe('executor options: bad input', () => {
+  test.each(cases)('%s', async (_what, call, message) => {
+    const before = snapshot();
+    const result = await call().catch((e) => e);
+    expect({ result, errors }).toEqual({ result: { success: false }, errors: [expect.stringMatching(/^pex: /)] });
+    expect(errors[0]).toMatch(message);
+    expect(errors[0]).not.toContain('\n');
+    expect(snapshot()).toEqual(before);
+  });
+});
+
+test('the workspace these cases share is good: the same executors succeed with the defaults', async () => {
+  expect(existsSync(path.join(ws, 'dist/tools/hello/hello.pex'))).toBe(true);
+  expect(await venvExecutor(venvDefaults, context())).toEqual({ success: true });
+  expect(await runExecutor({ tool: 'hello', args: ['--version'] }, context('app'))).toEqual({ success: true });
+});
