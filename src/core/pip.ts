@@ -64,6 +64,11 @@ export async function pipDownload(opts: {
   cwd: string;
   env?: NodeJS.ProcessEnv;
 }): Promise<void> {
+  if (opts.interpreter.pip === null) {
+    throw new PexError(
+      `${opts.interpreter.path} has no pip, which downloading ${opts.items.map((i) => i.filename).join(', ')} needs: run '${opts.interpreter.path} -m ensurepip --upgrade', or set the python option to another interpreter`,
+    );
+  }
   const temp = mkdtempSync(path.join(tmpdir(), 'pex-nx-download-'));
   try {
     const hashed = opts.items.every((item) => item.sha256);

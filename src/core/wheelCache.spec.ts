@@ -156,6 +156,17 @@ describe('fetchWheels', () => {
     }
   });
 
+  it('names an interpreter without pip when wheels must be downloaded, and stores nothing', async () => {
+    const lock = lockWith({ alpha: `file:wheels/${path.basename(alpha.file)}`, beta: `http://127.0.0.1:9/${path.basename(beta.file)}` });
+    const noPip = { ...interpreter, path: '/opt/no-pip/bin/python3', pip: null };
+    const error = await fetchWheels(lock, { cacheDir, workspaceRoot: workspace, interpreter: noPip }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PexError);
+    expect((error as Error).message).toBe(
+      `/opt/no-pip/bin/python3 has no pip, which downloading ${path.basename(beta.file)} needs: run '/opt/no-pip/bin/python3 -m ensurepip --upgrade', or set the python option to another interpreter`,
+    );
+    expect(tree(cacheDir).filter((f) => f.includes(beta.sha256) || f.includes('.tmp-'))).toEqual([]);
+  });
+
   it('refuses a downloaded wheel whose bytes changed since locking', async () => {
     const served = path.join(root, 'served-changed');
     execFileSync('cp', ['-r', path.dirname(alpha.file), served]);
