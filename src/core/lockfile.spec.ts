@@ -85,9 +85,18 @@ describe('writeLockfile / readLockfile', () => {
     ['artifact url', (l) => delete l.artifacts[0].url, 'artifacts[0].url must be an http(s) or file URL'],
     ['artifact url scheme', (l) => (l.artifacts[0].url = 'ftp://x/black.whl'), 'artifacts[0].url must be an http(s) or file URL'],
     ['artifact version type', (l) => (l.artifacts[0].version = 23), 'artifacts[0].version must be a string'],
-    ['artifact filename', (l) => (l.artifacts[0].filename = 'black.tar.gz'), 'artifacts[0].filename must be a wheel file name'],
+    ['artifact filename', (l) => (l.artifacts[0].filename = 'black.tar.gz'), 'artifacts[0].filename must be a wheel or sdist file name'],
     ['artifact mismatch', (l) => (l.artifacts[0].version = '22.0'), 'artifacts[0]: filename black-23.1.0-py3-none-any.whl is not black 22.0'],
+    ['sdist mismatch', (l) => (l.artifacts[0].filename = 'black-22.0.tar.gz'), 'artifacts[0]: filename black-22.0.tar.gz is not black 23.1.0'],
   ];
+
+  it('accepts an sdist artifact (the fetch builds it)', () => {
+    const file = path.join(dir, 'pex.lock.json');
+    const data = JSON.parse(formatLockfile(sampleLock()));
+    data.artifacts[0].filename = 'Black-23.1.0.tar.gz';
+    writeFileSync(file, JSON.stringify(data));
+    expect(readLockfile(file).artifacts[0].filename).toBe('Black-23.1.0.tar.gz');
+  });
   it.each(breakages)('rejects %s, naming the field', (_, breakIt, expected) => {
     const file = path.join(dir, 'pex.lock.json');
     const data = JSON.parse(formatLockfile(sampleLock()));

@@ -4,12 +4,13 @@ import { parseConstraint } from './constraints';
 import { PexError } from './errors';
 import { Requirements, requirementsHash } from './requirements';
 import { stripCredentials } from './urls';
-import { canonicalName, parseWheelName } from './wheelName';
+import { canonicalName, parseSdistName, parseWheelName } from './wheelName';
 
 export interface LockedArtifact {
   /** PEP 503 canonical. */
   name: string;
   version: string;
+  /** A wheel, or an sdist that the fetch builds into a wheel once per interpreter (see wheelCache). */
   filename: string;
   /**
    * Where the wheel came from, without credentials: an http(s) URL, `file:<path relative to
@@ -81,13 +82,16 @@ function validate(data: unknown): Lockfile {
       url: field<string>(a.url, `${at}.url`, 'an http(s) or file URL', (v) => typeof v === 'string' && URL_FORM.test(v)),
       sha256: field<string>(a.sha256, `${at}.sha256`, '64 lowercase hex digits', (v) => typeof v === 'string' && SHA256.test(v)),
     };
-    let wheel;
+    let file: { name: string; version: string } | null;
     try {
-      wheel = parseWheelName(artifact.filename);
+      file = parseWheelName(artifact.filename);
     } catch {
-      throw new Malformed(`${at}.filename must be a wheel file name, not '${artifact.filename}'`);
+      file = parseSdistName(artifact.filename);
     }
-    if (wheel.name !== canonicalName(artifact.name) || wheel.version !== artifact.version) {
+    if (!file) {
+      throw new Malformed(`${at}.filename must be a wheel or sdist file name, not '${artifact.filename}'`);
+    }
+    if (file.name !== canonicalName(artifact.name) || file.version !== artifact.version) {
       throw new Malformed(`${at}: filename ${artifact.filename} is not ${artifact.name} ${artifact.version}`);
     }
     return artifact;

@@ -11,8 +11,12 @@ import { parseWheelName } from './wheelName';
 /** The line of pip's stderr that says what went wrong, without credentials. */
 export function pipProblemLine(stderr: string): string {
   const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
-  const errors = lines.filter((l) => l.startsWith('ERROR:') && !/for help visit|^ERROR: ResolutionImpossible/.test(l));
-  const line = errors[0] ?? lines[lines.length - 1] ?? 'no output';
+  const errors = lines.filter((l) => l.startsWith('ERROR:') && !/for help visit|^ERROR: ResolutionImpossible|^ERROR: Exception:$/.test(l));
+  // A failed build backend: pip quotes its output up to "[end of output]"; the last quoted line says why.
+  const end = lines.lastIndexOf('[end of output]');
+  const build = end > 0 ? `${/^error: ([\w-]+)$/m.exec(stderr)?.[1] ?? 'the build failed'}: ${lines[end - 1]}` : undefined;
+  // Otherwise the first ERROR line; when pip itself crashed ("ERROR: Exception:"), the exception is the last line.
+  const line = errors[0] ?? build ?? lines[lines.length - 1] ?? 'no output';
   return stripCredentials(line.replace(/^ERROR:\s*/, ''));
 }
 
@@ -49,10 +53,23 @@ export function credentialSources(given: string[], env: NodeJS.ProcessEnv = proc
   return [...given, env.PIP_INDEX_URL, env.PIP_EXTRA_INDEX_URL, env.PIP_FIND_LINKS].filter((s): s is string => !!s);
 }
 
+/** The pip flags that make it fetch wheels for the locked interpreter, whatever runs pip. */
+function targetArgs(wheels: DownloadItem[], pythonVersion: string): string[] {
+  const tags = wheels.flatMap((item) => parseWheelName(item.filename).tags.map((t) => t.split('-')));
+  const abis = [...new Set(tags.map(([, abi]) => abi).filter((abi) => abi !== 'none' && abi !== 'abi3'))];
+  const platforms = [...new Set(tags.map(([, , platform]) => platform).filter((p) => p !== 'any'))];
+  return [
+    ...['--only-binary=:all:', '--python-version', pythonVersion, '--implementation', 'cp'],
+    ...abis.flatMap((abi) => ['--abi', abi]),
+    ...platforms.flatMap((platform) => ['--platform', platform]),
+  ];
+}
+
 /**
- * Downloads exact wheel URLs into `dest` with pip, so pip's network stack and authentication
- * apply. The target flags come from the wheels' own tags and the locked Python version, so any
- * local interpreter with pip can fetch wheels locked for another one.
+ * Downloads exact wheel and sdist URLs into `dest` with pip, so pip's network stack and
+ * authentication apply. Wheels get target flags from their own tags and the locked Python
+ * version, so any local interpreter with pip can fetch wheels locked for another one; sdists
+ * (which pip only takes without target flags) go in a second call.
  */
 export async function pipDownload(opts: {
   interpreter: Interpreter;
@@ -69,35 +86,33 @@ export async function pipDownload(opts: {
       `${opts.interpreter.path} has no pip, which downloading ${opts.items.map((i) => i.filename).join(', ')} needs: run '${opts.interpreter.path} -m ensurepip --upgrade', or set the python option to another interpreter`,
     );
   }
+  const wheels = opts.items.filter((item) => item.filename.endsWith('.whl'));
+  const sdists = opts.items.filter((item) => !item.filename.endsWith('.whl'));
+  if (wheels.length) await downloadGroup(wheels, targetArgs(wheels, opts.pythonVersion), opts);
+  if (sdists.length) await downloadGroup(sdists, [], opts);
+}
+
+async function downloadGroup(items: DownloadItem[], target: string[], opts: Parameters<typeof pipDownload>[0]): Promise<void> {
   const temp = mkdtempSync(path.join(tmpdir(), 'pex-nx-download-'));
   try {
-    const hashed = opts.items.every((item) => item.sha256);
-    const lines = opts.items.map((item) => {
+    const hashed = items.every((item) => item.sha256);
+    const lines = items.map((item) => {
       const url = withCredentials(item.url, opts.credentialSources);
       return `${item.name} @ ${url}${item.sha256 ? ` --hash=sha256:${item.sha256}` : ''}`;
     });
     const requirementsFile = path.join(temp, 'requirements.txt');
     writeFileSync(requirementsFile, lines.join('\n') + '\n', { mode: 0o600 });
-
-    const tags = opts.items.flatMap((item) => parseWheelName(item.filename).tags.map((t) => t.split('-')));
-    const abis = [...new Set(tags.map(([, abi]) => abi).filter((abi) => abi !== 'none' && abi !== 'abi3'))];
-    const platforms = [...new Set(tags.map(([, , platform]) => platform).filter((p) => p !== 'any'))];
-    const target = [
-      ...['--python-version', opts.pythonVersion, '--implementation', 'cp'],
-      ...abis.flatMap((abi) => ['--abi', abi]),
-      ...platforms.flatMap((platform) => ['--platform', platform]),
-    ];
-    const args = ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--disable-pip-version-check', '--quiet'];
+    const args = ['-m', 'pip', 'download', '--no-deps', '--disable-pip-version-check', '--quiet'];
     args.push(...target, ...(hashed ? ['--require-hashes'] : []), '-d', opts.dest, '-r', requirementsFile);
     const result = await run(opts.interpreter.path, args, { cwd: opts.cwd, env: opts.env });
     if (result.code !== 0) {
       const mismatch = /Expected sha256 ([0-9a-f]{64})\s+Got\s+([0-9a-f]{64})/.exec(result.stderr);
       if (mismatch) {
-        const item = opts.items.find((i) => i.sha256 === mismatch[1]);
-        throw sha256Mismatch(item?.url ?? 'a downloaded wheel', mismatch[1], mismatch[2], 'the server changed or corrupted the file; if the change is intended, re-run the lock target');
+        const item = items.find((i) => i.sha256 === mismatch[1]);
+        throw sha256Mismatch(item?.url ?? 'a downloaded file', mismatch[1], mismatch[2], 'the server changed or corrupted the file; if the change is intended, re-run the lock target');
       }
       const problem = pipProblemLine(result.stderr);
-      throw new PexError(`pip could not download ${opts.items.map((i) => i.filename).join(', ')}: ${problem}; check the network and the index credentials (netrc, keyring, PIP_INDEX_URL), or re-run the lock target`);
+      throw new PexError(`pip could not download ${items.map((i) => i.filename).join(', ')}: ${problem}; check the network and the index credentials (netrc, keyring, PIP_INDEX_URL), or re-run the lock target`);
     }
   } finally {
     rmSync(temp, { recursive: true, force: true });

@@ -78,10 +78,17 @@ describe('resolve', () => {
     expect(lock.artifacts.map((a) => `${a.name}==${a.version}`)).toEqual(['pexnx-alpha==1.0', 'pexnx-beta==1.0']);
   });
 
-  it('says which requirement has no wheel', async () => {
+  it('says which requirement has no wheel or sdist', async () => {
+    const error = await lockOf('--no-index\n--find-links ./wheels\npexnx-nothing\n').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PexError);
+    expect((error as Error).message).toMatch(new RegExp(`^pexnx-nothing has no wheel or sdist for ${interpreter.tag} .*build a wheel`));
+  });
+
+  it('reports an sdist that pip cannot build in one line', async () => {
     const error = await lockOf('--no-index\n--find-links ./wheels\npexnx-gamma\n').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PexError);
-    expect((error as Error).message).toMatch(new RegExp(`^pexnx-gamma has no wheel for ${interpreter.tag} .*build a wheel`));
+    expect((error as Error).message).toMatch(/^pip could not resolve the requirements for .*; fix requirements.txt/);
+    expect((error as Error).message).not.toContain('\n');
   });
 
   it("reports pip's resolution failure in one line", async () => {

@@ -10,7 +10,7 @@ import { credentialSources, pipDownload, pipProblemLine } from './pip';
 import { Interpreter } from './python';
 import { Requirements, requirementsHash } from './requirements';
 import { stripCredentials } from './urls';
-import { canonicalName, parseWheelName } from './wheelName';
+import { canonicalName, parseSdistName, parseWheelName } from './wheelName';
 
 /** Index options from nx.json or the target; relative find-links are relative to the workspace root. */
 export interface IndexOptions {
@@ -99,12 +99,12 @@ function artifactOf(item: ReportItem, interpreter: Interpreter): UnhashedArtifac
   const info = item.download_info;
   const url = stripCredentials(info.url);
   const filename = decodeURIComponent(path.posix.basename(new URL(info.url).pathname));
-  if (!info.archive_info || !filename.endsWith('.whl')) {
+  if (!info.archive_info || !(filename.endsWith('.whl') || parseSdistName(filename))) {
     throw new PexError(
-      `${name} ${version} has no wheel for ${interpreter.tag} (pip chose ${url}): build a wheel into a --find-links directory, or pick a version that publishes wheels`,
+      `${name} ${version} comes from ${url}, not from a wheel or an sdist file: lock a released version, or build a wheel into a --find-links directory`,
     );
   }
-  parseWheelName(filename);
+  if (filename.endsWith('.whl')) parseWheelName(filename);
   const archive = info.archive_info;
   const sha256 = archive.hashes?.sha256 ?? /^sha256=([0-9a-f]{64})$/.exec(archive.hash ?? '')?.[1];
   return { name, version, filename, url, sha256 };
@@ -115,7 +115,7 @@ function resolutionError(stderr: string, interpreter: Interpreter): PexError {
   const missing = /Could not find a version that satisfies the requirement (\S+) \(from versions: none\)/.exec(problem);
   if (missing) {
     return new PexError(
-      `${missing[1]} has no wheel for ${interpreter.tag} on the configured indexes (pip: ${problem}): check the name and the index options, or build a wheel into a --find-links directory`,
+      `${missing[1]} has no wheel or sdist for ${interpreter.tag} on the configured indexes (pip: ${problem}): check the name and the index options, or build a wheel into a --find-links directory`,
     );
   }
   return new PexError(`pip could not resolve the requirements for ${interpreter.path} (Python ${interpreter.version.join('.')}): ${problem}; fix requirements.txt or the index options`);
@@ -129,7 +129,8 @@ async function pipReport(opts: ResolveOptions, temp: string): Promise<ReportItem
   writeFileSync(requirementsFile, [...requirements.pipOptions, ...requirements.requirements].join('\n') + '\n', { mode: 0o600 });
   const report = path.join(temp, 'report.json');
   const args = ['-m', 'pip', 'install', '--dry-run', '--ignore-installed', '--report', report, '--quiet'];
-  args.push('--disable-pip-version-check', '--only-binary=:all:', ...indexArgs(opts.index ?? {}, opts.workspaceRoot));
+  // Wheels and sdists, as pip chooses by default (`--only-binary=:all:` in requirements.txt forbids sdists).
+  args.push('--disable-pip-version-check', ...indexArgs(opts.index ?? {}, opts.workspaceRoot));
   args.push('-r', requirementsFile);
   // A dry run installs nothing, so a user's "require a virtualenv" setting has nothing to protect.
   const env = { ...(opts.env ?? process.env), PIP_REQUIRE_VIRTUALENV: '0' };

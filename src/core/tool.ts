@@ -73,10 +73,11 @@ export interface WheelFile {
 /** Fetches the lock's wheels into the shared cache; the interpreter is only probed when pip must download. */
 export async function fetchLockedWheels(
   lock: Lockfile,
-  opts: { workspaceRoot: string; python?: string; cacheDir?: string; env?: NodeJS.ProcessEnv; pipOptions?: string[] },
+  opts: { workspaceRoot: string; python?: string; cacheDir?: string; env?: NodeJS.ProcessEnv; pipOptions?: string[]; requirementsDir?: string },
 ): Promise<WheelFile[]> {
   return fetchWheels(lock, {
     pipOptions: opts.pipOptions,
+    requirementsDir: opts.requirementsDir,
     cacheDir: opts.cacheDir ?? defaultWheelCacheDir(opts.env),
     workspaceRoot: opts.workspaceRoot,
     interpreter: () => findInterpreter({ python: opts.python, constraints: lock.interpreterConstraints, env: opts.env }),
@@ -119,7 +120,7 @@ export async function buildTool(opts: BuildToolOptions) {
   if (sourcesDir && !statSync(sourcesDir).isDirectory()) {
     throw new PexError(`${rel(opts, sourcesDir)} is not a directory: point the sources option at the tool's source dir`);
   }
-  const wheels = await fetchLockedWheels(lock, { ...opts, pipOptions: requirements.pipOptions });
+  const wheels = await fetchLockedWheels(lock, { ...opts, pipOptions: requirements.pipOptions, requirementsDir: path.dirname(opts.requirementsFile) });
   if (opts.script) assertScriptExists(opts.script, wheels, rel(opts, opts.lockFile));
   return buildArchive({
     out: opts.out,

@@ -9,8 +9,9 @@ import { sha256File, verifyingSha256 } from './hashing';
 import { LockedArtifact, Lockfile } from './lockfile';
 import { credentialSources, pipDownload } from './pip';
 import { Interpreter } from './python';
+import { wheelFromSdist } from './sdistBuild';
 
-/** A locked wheel in the cache. */
+/** A locked wheel in the cache, or the wheel built from a locked sdist. */
 export interface CachedWheel {
   filename: string;
   path: string;
@@ -28,6 +29,8 @@ export interface FetchOptions {
    * authenticate downloads. PIP_INDEX_URL, PIP_EXTRA_INDEX_URL, PIP_FIND_LINKS, netrc and keyring apply anyway.
    */
   pipOptions?: string[];
+  /** Where the requirements file is: relative paths in pipOptions are relative to it. Default: workspaceRoot. */
+  requirementsDir?: string;
 }
 
 /** $PEX_NX_WHEEL_CACHE, else ${XDG_CACHE_HOME:-~/.cache}/pex-nx/wheels: shared by all workspaces of the user. */
@@ -99,7 +102,10 @@ function localSource(artifact: LockedArtifact, workspaceRoot: string): string | 
   throw new PexError(`${artifact.filename} is locked with an unsupported URL '${artifact.url}': re-run the lock target`);
 }
 
-/** Makes every locked wheel present and verified in the content-addressed cache; returns them in lock order. */
+/**
+ * Makes every locked file present and verified in the content-addressed cache, and returns the
+ * wheels in lock order: a locked sdist stands for the wheel built from it (see sdistBuild).
+ */
 export async function fetchWheels(lock: Lockfile, opts: FetchOptions): Promise<CachedWheel[]> {
   const wheels = lock.artifacts.map((a) => ({ filename: a.filename, sha256: a.sha256, path: cachePath(opts.cacheDir, a.sha256, a.filename) }));
   const downloads: LockedArtifact[] = [];
@@ -116,7 +122,23 @@ export async function fetchWheels(lock: Lockfile, opts: FetchOptions): Promise<C
     }
   }
   if (downloads.length) await download(downloads, lock, opts);
-  return wheels;
+  const result: CachedWheel[] = [];
+  for (const [i, artifact] of lock.artifacts.entries()) {
+    if (artifact.filename.endsWith('.whl')) {
+      result.push(wheels[i]);
+      continue;
+    }
+    result.push(
+      await wheelFromSdist(wheels[i].path, artifact, lock, {
+        cacheDir: opts.cacheDir,
+        cwd: opts.requirementsDir ?? opts.workspaceRoot,
+        interpreter: async () => (typeof opts.interpreter === 'function' ? opts.interpreter() : opts.interpreter),
+        pipOptions: opts.pipOptions ?? lock.pipOptions,
+        env: opts.env,
+      }),
+    );
+  }
+  return result;
 }
 
 /** One pip call for all missing http(s) wheels, into a temp dir inside the cache (same file system, so renames are atomic). */

@@ -33,3 +33,11 @@ export function parseWheelName(filename: string): WheelName {
   const tags = pythons.flatMap((py) => abis.flatMap((abi) => platforms.map((plat) => `${py}-${abi}-${plat}`)));
   return { name: canonicalName(name), version, build, tags };
 }
+
+/** An sdist: `{name}-{version}.tar.gz` (or a legacy `.zip`); null for any other file name. */
+export function parseSdistName(filename: string): { name: string; version: string } | null {
+  const stem = /^(.+)\.(tar\.gz|zip)$/.exec(filename)?.[1];
+  const dash = stem ? stem.lastIndexOf('-') : -1;
+  if (!stem || dash <= 0 || !/^[A-Za-z0-9_.!+-]+$/.test(stem)) return null;
+  return { name: canonicalName(stem.slice(0, dash)), version: stem.slice(dash + 1) };
+}

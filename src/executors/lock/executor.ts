@@ -18,7 +18,7 @@ export default async function lockExecutor(options: LockExecutorSchema, context:
       index: indexOptions(options, context),
     });
     logger.info(
-      `pex: locked ${lock.artifacts.length} wheels for ${lock.interpreter.tag} into ${path.relative(target.workspaceRoot, lockFile)}`,
+      `pex: locked ${lock.artifacts.length} distributions for ${lock.interpreter.tag} into ${path.relative(target.workspaceRoot, lockFile)}`,
     );
   });
 }
