@@ -234,4 +234,16 @@ describe('core flow', () => {
       await index.close();
     }
   });
+
+  test('a tool published only as an sdist is locked as the sdist, built once into the wheel cache, and runs', () => {
+    const generated = runNx(ws, ['g', 'pex:tool', 'fromsource', '--requirements', 'fromsource==2.0'], env);
+    expect(generated.code).toBe(0);
+    const lock = JSON.parse(fs.readFileSync(path.join(ws, 'tools/fromsource/pex.lock.json'), 'utf8'));
+    expect(lock.artifacts.map((a: { filename: string }) => a.filename)).toEqual(['fromsource-2.0.tar.gz']);
+    const built = runNx(ws, ['run', 'fromsource:pex'], env);
+    expect(built.code).toBe(0);
+    expect(exec(path.join(ws, 'dist/tools/fromsource/fromsource.pex'), []).stdout).toBe('fromsource 2.0\n');
+    const buildDir = path.join(env.PEX_NX_WHEEL_CACHE!, 'built', lock.artifacts[0].sha256, lock.interpreter.tag);
+    expect(fs.readdirSync(buildDir)).toEqual(['fromsource-2.0-py3-none-any.whl', 'fromsource-2.0-py3-none-any.whl.sha256']);
+  });
 });

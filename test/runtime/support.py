@@ -60,7 +60,7 @@ def _add_wheel(project):
 
 def make_wheel(spec, files, executable=(), compression=zipfile.ZIP_DEFLATED):
     """A one-off wheel (collisions, unsafe paths…) in a fresh dir; returns its path."""
-    return build_wheels.build_wheel(tempfile.mkdtemp(dir=TMP), spec, files, executable, compression)
+    return build_wheels.write_wheel(tempfile.mkdtemp(dir=TMP), spec, files, executable, compression)
 
 
 def pythons_for(constraints):
