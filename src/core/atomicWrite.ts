@@ -14,7 +14,7 @@ const REASONS: Record<string, string> = {
 };
 
 /** A file-system error on the way to `file` as one line naming the file; other errors pass unchanged. */
-export function cannotWrite(file: string, e: unknown): unknown {
+function cannotWrite(file: string, e: unknown): unknown {
   const code = (e as NodeJS.ErrnoException)?.code;
   if (!code || e instanceof PexError) return e;
   return new PexError(`cannot write ${file}: ${REASONS[code] ?? (e as Error).message}; fix that or choose another path`);

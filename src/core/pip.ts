@@ -53,6 +53,15 @@ export function credentialSources(given: string[], env: NodeJS.ProcessEnv = proc
   return [...given, env.PIP_INDEX_URL, env.PIP_EXTRA_INDEX_URL, env.PIP_FIND_LINKS].filter((s): s is string => !!s);
 }
 
+/** Stops with the fix when the interpreter that must run pip (for `purpose`) has none. */
+export function requirePip(interpreter: Interpreter, purpose: string): void {
+  if (interpreter.pip === null) {
+    throw new PexError(
+      `${interpreter.path} has no pip, which ${purpose} needs: run '${interpreter.path} -m ensurepip --upgrade', or set the python option to another interpreter`,
+    );
+  }
+}
+
 /** The pip flags that make it fetch wheels for the locked interpreter, whatever runs pip. */
 function targetArgs(wheels: DownloadItem[], pythonVersion: string): string[] {
   const tags = wheels.flatMap((item) => parseWheelName(item.filename).tags.map((t) => t.split('-')));
@@ -81,11 +90,7 @@ export async function pipDownload(opts: {
   cwd: string;
   env?: NodeJS.ProcessEnv;
 }): Promise<void> {
-  if (opts.interpreter.pip === null) {
-    throw new PexError(
-      `${opts.interpreter.path} has no pip, which downloading ${opts.items.map((i) => i.filename).join(', ')} needs: run '${opts.interpreter.path} -m ensurepip --upgrade', or set the python option to another interpreter`,
-    );
-  }
+  requirePip(opts.interpreter, `downloading ${opts.items.map((i) => i.filename).join(', ')}`);
   const wheels = opts.items.filter((item) => item.filename.endsWith('.whl'));
   const sdists = opts.items.filter((item) => !item.filename.endsWith('.whl'));
   if (wheels.length) await downloadGroup(wheels, targetArgs(wheels, opts.pythonVersion), opts);

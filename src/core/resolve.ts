@@ -48,7 +48,6 @@ function assertPipCanResolve(interpreter: Interpreter): void {
 
 const isUrl = (s: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(s);
 
-/** Only what was asked for: pip's own config and environment apply beneath these. */
 /** The index options as the user wrote them are checked here, since pip only warns about most of them. */
 function assertIndexOptions(index: IndexOptions, workspaceRoot: string): void {
   for (const [option, url] of [['indexUrl', index.indexUrl], ...(index.extraIndexUrls ?? []).map((u) => ['extraIndexUrls', u])]) {
@@ -63,6 +62,7 @@ function assertIndexOptions(index: IndexOptions, workspaceRoot: string): void {
   }
 }
 
+/** Only what was asked for: pip's own config and environment apply beneath these. */
 export function indexArgs(index: IndexOptions, workspaceRoot: string): string[] {
   assertIndexOptions(index, workspaceRoot);
   return [

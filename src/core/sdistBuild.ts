@@ -4,7 +4,7 @@ import { PexError } from './errors';
 import { run } from './exec';
 import { sha256File } from './hashing';
 import { LockedArtifact, Lockfile } from './lockfile';
-import { pipProblemLine } from './pip';
+import { pipProblemLine, requirePip } from './pip';
 import { Interpreter } from './python';
 import { canonicalName, parseWheelName } from './wheelName';
 
@@ -68,9 +68,7 @@ async function build(
       `${artifact.filename} must be built by Python ${lock.interpreter.version} (the lock's), but ${interpreter.path} is Python ${version}: set the python option to a Python ${lock.interpreter.version}`,
     );
   }
-  if (interpreter.pip === null) {
-    throw new PexError(`${interpreter.path} has no pip, which building ${artifact.filename} needs: run '${interpreter.path} -m ensurepip --upgrade', or set the python option to another interpreter`);
-  }
+  requirePip(interpreter, `building ${artifact.filename}`);
   const tmpRoot = path.join(opts.cacheDir, 'tmp');
   mkdirSync(tmpRoot, { recursive: true });
   const temp = mkdtempSync(path.join(tmpRoot, 'build-'));

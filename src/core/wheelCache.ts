@@ -95,6 +95,10 @@ async function store(source: string, artifact: LockedArtifact, target: string, w
   }
 }
 
+async function interpreterOf(opts: FetchOptions): Promise<Interpreter> {
+  return typeof opts.interpreter === 'function' ? opts.interpreter() : opts.interpreter;
+}
+
 function localSource(artifact: LockedArtifact, workspaceRoot: string): string | null {
   if (artifact.url.startsWith('file://')) return fileURLToPath(artifact.url);
   if (artifact.url.startsWith('file:')) return path.resolve(workspaceRoot, artifact.url.slice('file:'.length));
@@ -132,7 +136,7 @@ export async function fetchWheels(lock: Lockfile, opts: FetchOptions): Promise<C
       await wheelFromSdist(wheels[i].path, artifact, lock, {
         cacheDir: opts.cacheDir,
         cwd: opts.requirementsDir ?? opts.workspaceRoot,
-        interpreter: async () => (typeof opts.interpreter === 'function' ? opts.interpreter() : opts.interpreter),
+        interpreter: () => interpreterOf(opts),
         pipOptions: opts.pipOptions ?? lock.pipOptions,
         env: opts.env,
       }),
@@ -147,7 +151,7 @@ async function download(artifacts: LockedArtifact[], lock: Lockfile, opts: Fetch
   mkdirSync(tmpRoot, { recursive: true });
   const dest = mkdtempSync(path.join(tmpRoot, 'download-'));
   try {
-    const interpreter = typeof opts.interpreter === 'function' ? await opts.interpreter() : opts.interpreter;
+    const interpreter = await interpreterOf(opts);
     await pipDownload({
       interpreter,
       pythonVersion: lock.interpreter.version,
