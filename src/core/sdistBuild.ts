@@ -38,7 +38,8 @@ export async function wheelFromSdist(
   const dir = builtDir(opts.cacheDir, artifact, lock);
   const reused = await verified(dir);
   if (reused) return reused;
-  rmSync(dir, { recursive: true, force: true });
+  // Only a wheel whose bytes changed is removed: an absent one may be a concurrent build's, landing now.
+  if (wheelIn(dir)) rmSync(dir, { recursive: true, force: true });
   await build(sdistPath, artifact, lock, dir, opts);
   const built = await verified(dir);
   if (!built) throw new PexError(`${dir} changed while it was being read: run the build again`);
