@@ -37,6 +37,16 @@ function snapshot(): Record<string, string> {
   );
 }
 
+const pexDefaults = {
+  requirements: '{projectRoot}/requirements.txt',
+  lockFile: '{projectRoot}/pex.lock.json',
+  outputPath: 'dist/{projectRoot}/{projectName}.pex',
+  sources: '{projectRoot}/src',
+  script: 'hello',
+};
+const lockDefaults = { requirements: '{projectRoot}/requirements.txt', lockFile: '{projectRoot}/pex.lock.json', python: testPython };
+const venvDefaults = { archive: 'dist/{projectRoot}/{projectName}.pex', outputPath: 'dist/{projectRoot}/venv', compile: false };
+
 beforeAll(async () => {
   savedEnv = process.env;
   ws = mkdtempSync(path.join(tmpdir(), 'pex-executors-spec-'));
@@ -46,14 +56,8 @@ beforeAll(async () => {
   await buildTestWheel(path.join(tool, 'wheels'), { name: 'hello', version: '1.0', consoleScripts: { hello: 'hello:main' } });
   writeFileSync(path.join(tool, 'requirements.txt'), '--no-index\n--find-links wheels\nhello==1.0\n');
   mkdirSync(path.join(ws, 'apps/app'), { recursive: true });
-  mkdirSync(path.join(ws, 'dist/tools/hello'), { recursive: true });
-  expect(await lockExecutor({ requirements: '{projectRoot}/requirements.txt', lockFile: '{projectRoot}/pex.lock.json', python: testPython }, context())).toEqual({ success: true });
-  expect(
-    await pexExecutor(
-      { requirements: '{projectRoot}/requirements.txt', lockFile: '{projectRoot}/pex.lock.json', outputPath: 'dist/{projectRoot}/{projectName}.pex', sources: '{projectRoot}/src', script: 'hello' },
-      context(),
-    ),
-  ).toEqual({ success: true });
+  expect(await lockExecutor(lockDefaults, context())).toEqual({ success: true });
+  expect(await pexExecutor(pexDefaults, context())).toEqual({ success: true });
   quiet.mockRestore();
 });
 afterAll(() => {
@@ -67,17 +71,7 @@ beforeEach(() => {
 });
 afterEach(() => jest.restoreAllMocks());
 
-const pexDefaults = {
-  requirements: '{projectRoot}/requirements.txt',
-  lockFile: '{projectRoot}/pex.lock.json',
-  outputPath: 'dist/{projectRoot}/{projectName}.pex',
-  sources: '{projectRoot}/src',
-  script: 'hello',
-};
-const lockDefaults = { requirements: '{projectRoot}/requirements.txt', lockFile: '{projectRoot}/pex.lock.json', python: testPython };
-const venvDefaults = { archive: 'dist/{projectRoot}/{projectName}.pex', outputPath: 'dist/{projectRoot}/venv', compile: false };
-
-type Case = [string, () => Promise<{ success: boolean }>, RegExp, (() => void)?];
+type Case = [string, () => Promise<{ success: boolean }>, RegExp];
 const cases: Case[] = [
   ['pex: script and entryPoint together', () => pexExecutor({ ...pexDefaults, entryPoint: 'hello:main' }, context()), /both script 'hello' and entryPoint/],
   ['pex: a script the wheels lack', () => pexExecutor({ ...pexDefaults, script: 'nope' }, context()), /script 'nope' is not provided .*choose one of: hello/],
