@@ -127,8 +127,8 @@ class PexRootTest(ReliabilityCase):
         self.assertRegex(err, r"^pex: warning: .*%s.*set PEX_ROOT to a writable dir" % blocker)
 
     def unprivileged(self, pex):
-        """Runs the archive as a user whom file modes bind: this one, or `nobody` when the
-        tests run as root (root writes through mode 0555). Returns (run(env) -> completed
+        """Runs `<archive> --version` as a user whom file modes bind: this one, or `nobody` when
+        the tests run as root (root writes through mode 0555). Returns (run(env) -> completed
         process, a dir that user may write in, the uid)."""
         shared = tempfile.mkdtemp(prefix="pexnx-shared-")
         self.addCleanup(shutil.rmtree, shared, True)
@@ -153,10 +153,10 @@ class PexRootTest(ReliabilityCase):
                 os.setgid(gid)
                 os.setuid(uid)
 
-        def run(env, args=("--version",)):
+        def run(env):
             env = dict(env, PATH=path, TMPDIR=writable)
             return subprocess.run(
-                [copy] + list(args),
+                [copy, "--version"],
                 env=env,
                 cwd=shared,
                 preexec_fn=preexec,
@@ -174,10 +174,10 @@ class PexRootTest(ReliabilityCase):
         root = os.path.join(writable, "read-only root")
         os.mkdir(root)
         os.chmod(root, 0o555)
+        fallback = os.path.join(writable, "pexnx-%d" % uid)
         for _ in ("cold", "again"):
             proc = run(dict(self.env, PEX_ROOT=root))
             self.assertEqual((proc.stdout, proc.returncode), ("hellotool 1.0.0\n", 0), proc.stderr)
-            fallback = os.path.join(writable, "pexnx-%d" % uid)
             self.assertRegex(
                 proc.stderr,
                 r"^pex: warning: cannot write PEX_ROOT \(Permission denied\), %s: using %s instead; "
