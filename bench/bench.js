@@ -81,7 +81,7 @@ function loadBuiltPlugin() {
     execFileSync(process.execPath, [path.join(repoRoot, 'scripts', 'build.js')], { stdio: 'inherit' });
   }
   return {
-    tool: require('../dist/core/tool'),
+    tool: require('../dist/core/workflows'),
     pluginVersion: require('../dist/version').pluginVersion,
     plugin: require('../dist/plugins/plugin'),
   };

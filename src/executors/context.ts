@@ -1,7 +1,7 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { logger } from '@nx/devkit';
 import * as path from 'node:path';
-import { PexError } from '../core/errors';
+import { PexError } from '../core/common';
 import type { IndexOptions } from '../core/resolve';
 
 /** What every executor needs from Nx: the project's root and name, and paths resolved against the workspace. */

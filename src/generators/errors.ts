@@ -1,5 +1,5 @@
 import type { Tree } from '@nx/devkit';
-import { PexError } from '../core/errors';
+import { PexError } from '../core/common';
 
 /** Nx prints a generator's error message as its one line; ours start with `pex:` like the executors' do. */
 export function withErrorPrefix<T>(generator: (tree: Tree, options: T) => void | Promise<void>) {

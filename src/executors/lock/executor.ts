@@ -1,7 +1,7 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { logger } from '@nx/devkit';
 import * as path from 'node:path';
-import { lockTool } from '../../core/tool';
+import { lockTool } from '../../core/workflows';
 import { indexOptions, runExecutorBody, toolTarget } from '../context';
 import type { LockExecutorSchema } from './schema';
 

@@ -1,7 +1,7 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { logger } from '@nx/devkit';
 import * as path from 'node:path';
-import { buildTool } from '../../core/tool';
+import { buildTool } from '../../core/workflows';
 import { pluginVersion } from '../../version';
 import { runExecutorBody, toolTarget } from '../context';
 import type { PexExecutorSchema } from './schema';

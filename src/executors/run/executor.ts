@@ -1,7 +1,7 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { logger } from '@nx/devkit';
-import { PexError } from '../../core/errors';
-import { runTool } from '../../core/tool';
+import { PexError } from '../../core/common';
+import { runTool } from '../../core/workflows';
 import { runExecutorBody, toolTarget } from '../context';
 import type { RunExecutorSchema } from './schema';
 

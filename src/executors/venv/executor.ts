@@ -1,7 +1,7 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { logger } from '@nx/devkit';
 import * as path from 'node:path';
-import { materializeVenv } from '../../core/tool';
+import { materializeVenv } from '../../core/workflows';
 import { runExecutorBody, toolTarget } from '../context';
 import type { VenvExecutorSchema } from './schema';
 

@@ -1,5 +1,5 @@
 import { readProjectConfiguration, Tree, updateProjectConfiguration, getProjects } from '@nx/devkit';
-import { PexError } from '../../core/errors';
+import { PexError } from '../../core/common';
 import { initGenerator } from '../init/generator';
 import { withErrorPrefix } from '../errors';
 import type { ToolTargetGeneratorSchema } from './schema';

@@ -1,6 +1,6 @@
 import { addProjectConfiguration } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
-import { PexError } from '../../core/errors';
+import { PexError } from '../../core/common';
 import { toolGenerator } from './generator';
 
 // Input validation happens before pip runs, so these need no index; the e2e suite covers the rest.

@@ -1,11 +1,11 @@
 import { addProjectConfiguration, getProjects, joinPathFragments, readNxJson, Tree } from '@nx/devkit';
-import { parseConstraint } from '../../core/constraints';
-import { PexError } from '../../core/errors';
-import { formatLockfile } from '../../core/lockfile';
+import { parseConstraint } from '../../core/python';
+import { PexError } from '../../core/common';
+import { formatLockfile } from '../../core/lock';
 import { parseRequirement, parseRequirements } from '../../core/requirements';
 import type { IndexOptions } from '../../core/resolve';
-import { assertScriptExists, fetchLockedWheels, resolveRequirements } from '../../core/tool';
-import { availableScripts } from '../../core/wheelMetadata';
+import { assertScriptExists, fetchLockedWheels, resolveRequirements } from '../../core/workflows';
+import { availableScripts } from '../../core/wheel';
 import { initGenerator } from '../init/generator';
 import { withErrorPrefix } from '../errors';
 import type { ToolGeneratorSchema } from './schema';

@@ -1,0 +1,313 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { ZipFile } from 'yazl';
+import { ArchiveInput, buildArchive } from './archive';
+import { PexError } from '../common';
+import { sha256File } from '../common';
+import { killMidWrite } from '../testing/kill';
+import { buildTestWheel, testPython } from '../testing/wheels';
+import { makeOffsetsAbsolute } from './zipOffsets';
+
+let dir: string;
+let input: ArchiveInput;
+
+/** A stand-in runtime with the real templates' tokens: runs `python x.pex` and `./x.pex` far enough to prove the layout. */
+function fakeRuntime(root: string): string {
+  const runtime = path.join(root, 'runtime');
+  mkdirSync(path.join(runtime, 'pexnx'), { recursive: true });
+  writeFileSync(
+    path.join(runtime, 'preamble.sh'),
+    '#!/bin/sh\n# @PEX_HASH@\nfor py in @PYTHONS@; do command -v "$py" >/dev/null 2>&1 && exec "$py" "$0" "$@"; done\nexit 127\n',
+  );
+  writeFileSync(
+    path.join(runtime, '__main__.py'),
+    'import sys\nsys.path.insert(0, sys.argv[0] + "/.bootstrap")\nimport pexnx\nprint("@PEX_HASH@", pexnx.NAME, *sys.argv[1:])\n',
+  );
+  writeFileSync(path.join(runtime, 'pexnx', '__init__.py'), 'NAME = "pexnx"\n');
+  writeFileSync(path.join(runtime, 'pexnx', 'notes.txt'), 'not python: stays out\n');
+  return runtime;
+}
+
+/** Every central-directory offset (zip64 or not) must point at a local header, counted from the file start. */
+function assertAbsoluteOffsets(file: string): number {
+  const buf = readFileSync(file);
+  const eocd = buf.lastIndexOf(Buffer.from('PK\x05\x06', 'latin1'));
+  let cdOffset = buf.readUInt32LE(eocd + 16);
+  if (cdOffset === 0xffffffff) {
+    const record = Number(buf.readBigUInt64LE(eocd - 20 + 8));
+    expect(buf.readUInt32LE(record)).toBe(0x06064b50);
+    cdOffset = Number(buf.readBigUInt64LE(record + 48));
+  }
+  let count = 0;
+  for (let p = cdOffset; buf.readUInt32LE(p) === 0x02014b50; count++) {
+    const nameLength = buf.readUInt16LE(p + 28);
+    const extraLength = buf.readUInt16LE(p + 30);
+    let local = buf.readUInt32LE(p + 42);
+    for (let e = p + 46 + nameLength; local === 0xffffffff && e < p + 46 + nameLength + extraLength; e += 4 + buf.readUInt16LE(e + 2)) {
+      // yazl's zip64 extra holds both sizes, then the offset.
+      if (buf.readUInt16LE(e) === 0x0001) local = Number(buf.readBigUInt64LE(e + 4 + 16));
+    }
+    expect(buf.readUInt32LE(local)).toBe(0x04034b50);
+    p += 46 + nameLength + extraLength + buf.readUInt16LE(p + 32);
+  }
+  return count;
+}
+
+const ZIP_REPORT = `
+import json, sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+print(json.dumps({
+    "bad": z.testzip(),
+    "entries": [[i.filename, i.compress_type, list(i.date_time), i.external_attr >> 16] for i in z.infolist()],
+}))
+`;
+
+function zipReport(file: string): { bad: string | null; entries: Array<[string, number, number[], number]> } {
+  return JSON.parse(execFileSync(testPython, ['-c', ZIP_REPORT, file], { encoding: 'utf8' }));
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'pex-archive-spec-'));
+  const wheels = path.join(dir, 'wheels');
+  const alpha = await buildTestWheel(wheels, { name: 'alpha', version: '1.0' });
+  const beta = await buildTestWheel(wheels, { name: 'beta', version: '2.0' });
+  const sources = path.join(dir, 'src');
+  mkdirSync(path.join(sources, 'tool', '__pycache__'), { recursive: true });
+  writeFileSync(path.join(sources, 'tool', '__init__.py'), '');
+  writeFileSync(path.join(sources, 'tool', 'cli.py'), 'def main(): pass\n');
+  writeFileSync(path.join(sources, 'tool', '__pycache__', 'cli.cpython-311.pyc'), 'junk');
+  input = {
+    out: path.join(dir, 'dist', 'tool.pex'),
+    wheels: await Promise.all(
+      [beta, alpha].map(async (p) => ({ filename: path.basename(p), path: p, sha256: await sha256File(p) })),
+    ),
+    requirements: ['alpha', 'beta'],
+    entryPoint: 'tool.cli:main',
+    interpreterConstraints: ['>=3.8'],
+    sourcesDir: sources,
+    buildProperties: { pex_nx_version: '0.1.0' },
+    runtimeDir: fakeRuntime(dir),
+  };
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('buildArchive', () => {
+  it('writes preamble + zip with sorted entries, fixed times and modes, stored wheels', async () => {
+    const built = await buildArchive(input);
+    expect(built.path).toBe(input.out);
+    expect(built.size).toBe(statSync(input.out).size);
+    expect(statSync(input.out).mode & 0o777).toBe(0o755);
+
+    const bytes = readFileSync(input.out);
+    const preamble = bytes.subarray(0, bytes.indexOf('PK\x03\x04', 0, 'latin1')).toString('utf8');
+    expect(preamble.startsWith(`#!/bin/sh\n# ${built.pexHash}\nfor py in python3 python3.20 `)).toBe(true);
+    expect(preamble).toContain(' python3.8 python; do');
+
+    const report = zipReport(input.out);
+    expect(report.bad).toBeNull();
+    const names = report.entries.map(([name]) => name);
+    expect(names).toEqual([
+      '.bootstrap/pexnx/__init__.py',
+      '.deps/alpha-1.0-py3-none-any.whl',
+      '.deps/beta-2.0-py3-none-any.whl',
+      'PEX-INFO',
+      '__main__.py',
+      'tool/__init__.py',
+      'tool/cli.py',
+    ]);
+    for (const [name, method, date, mode] of report.entries) {
+      expect([name, date, mode]).toEqual([name, [1980, 1, 1, 0, 0, 0], 0o100644]);
+      expect([name, method]).toEqual([name, name.startsWith('.deps/') ? 0 : 8]);
+    }
+    expect(assertAbsoluteOffsets(input.out)).toBe(names.length);
+
+    const info = JSON.parse(
+      execFileSync(testPython, ['-c', 'import sys, zipfile; sys.stdout.write(zipfile.ZipFile(sys.argv[1]).read("PEX-INFO").decode())', input.out], {
+        encoding: 'utf8',
+      }),
+    );
+    expect(info.pex_hash).toBe(built.pexHash);
+    expect(info.entry_point).toBe('tool.cli:main');
+    expect(Object.keys(info.distributions)).toEqual(['alpha-1.0-py3-none-any.whl', 'beta-2.0-py3-none-any.whl']);
+  });
+
+  it('keeps wheels byte-identical', async () => {
+    await buildArchive(input);
+    const extracted = execFileSync(
+      testPython,
+      ['-c', 'import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read(".deps/" + sys.argv[2]))', input.out, input.wheels[1].filename],
+    );
+    expect(extracted.equals(readFileSync(input.wheels[1].path))).toBe(true);
+  });
+
+  it('gives the same bytes for the same inputs', async () => {
+    const first = await buildArchive({ ...input, out: path.join(dir, 'a', 'x.pex') });
+    const second = await buildArchive({ ...input, out: path.join(dir, 'b', 'x.pex') });
+    expect(readFileSync(second.path).equals(readFileSync(first.path))).toBe(true);
+    expect(second.pexHash).toBe(first.pexHash);
+  });
+
+  it('runs as `python x.pex` and as `./x.pex`', async () => {
+    // No constraints: the preamble tries python3 first, whatever python3.X names (or shims) PATH holds.
+    const { path: out, pexHash } = await buildArchive({ ...input, interpreterConstraints: [], out: path.join(dir, 'run', 'x.pex') });
+    expect(execFileSync(testPython, [out, 'a b'], { encoding: 'utf8' })).toBe(`${pexHash} pexnx a b\n`);
+    expect(execFileSync(out, ['c'], { encoding: 'utf8' })).toBe(`${pexHash} pexnx c\n`);
+  });
+
+  const unzip = spawnSync('unzip', ['-v']).status === 0;
+  (unzip ? it : it.skip)('passes `unzip -t` without an extra-bytes warning', async () => {
+    const { path: out } = await buildArchive(input);
+    const result = spawnSync('unzip', ['-t', out], { encoding: 'utf8' });
+    expect(result.stdout + result.stderr).not.toMatch(/extra bytes|warning/i);
+    expect(result.stdout).toContain('No errors detected');
+    expect(result.status).toBe(0);
+  });
+
+  it('refuses a wheel whose bytes are not the locked ones, leaving nothing behind', async () => {
+    const out = path.join(dir, 'tampered', 'x.pex');
+    const tampered = path.join(dir, 'tampered-alpha-1.0-py3-none-any.whl');
+    writeFileSync(tampered, Buffer.concat([readFileSync(input.wheels[1].path), Buffer.from('x')]));
+    const wheels = [input.wheels[0], { ...input.wheels[1], path: tampered }];
+    const error = await buildArchive({ ...input, out, wheels }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PexError);
+    expect((error as Error).message).toContain(tampered);
+    expect((error as Error).message).toContain(input.wheels[1].sha256);
+    expect(readdirSync(path.dirname(out))).toEqual([]);
+  });
+
+  it('keeps an existing archive when a rebuild fails', async () => {
+    const out = path.join(dir, 'keep', 'x.pex');
+    await buildArchive({ ...input, out });
+    const before = readFileSync(out);
+    const wheels = [{ ...input.wheels[0], sha256: '0'.repeat(64) }, input.wheels[1]];
+    await expect(buildArchive({ ...input, out, wheels, requirements: ['changed'] })).rejects.toThrow(PexError);
+    expect(readFileSync(out).equals(before)).toBe(true);
+    expect(readdirSync(path.dirname(out))).toEqual(['x.pex']);
+  });
+
+  it('refuses user sources that would replace archive entries', async () => {
+    const sources = path.join(dir, 'clashing');
+    mkdirSync(sources, { recursive: true });
+    writeFileSync(path.join(sources, '__main__.py'), '');
+    await expect(buildArchive({ ...input, sourcesDir: sources })).rejects.toThrow(/would replace the archive's own __main__\.py/);
+  });
+
+  it('refuses an output path that is a directory, leaving it alone', async () => {
+    const out = path.join(dir, 'out-dir');
+    mkdirSync(path.join(out, 'keep'), { recursive: true });
+    await expect(buildArchive({ ...input, out })).rejects.toThrow(`${out} is a directory, not an archive path: set outputPath to a file`);
+    expect(readdirSync(out)).toEqual(['keep']);
+  });
+
+  it('refuses entry point and script together', async () => {
+    await expect(buildArchive({ ...input, script: 'alpha' })).rejects.toThrow(PexError);
+  });
+
+  const runtimeDir = path.join(__dirname, '../../runtime');
+  (existsSync(path.join(runtimeDir, 'preamble.sh')) ? it : it.skip)('renders the shipped runtime by default', async () => {
+    const { path: out, pexHash } = await buildArchive({ ...input, runtimeDir: undefined, out: path.join(dir, 'real', 'x.pex') });
+    const head = readFileSync(out).subarray(0, 4096).toString('latin1');
+    expect(head).not.toContain('@PEX_HASH@');
+    expect(head).not.toContain('@PYTHONS@');
+    expect(head).toContain(pexHash);
+  });
+});
+
+/**
+ * A zip named like a wheel holding `member` (a symlink to /etc/passwd when `link`). yazl refuses
+ * unsafe names, so the entry is written under a same-length placeholder that is then patched
+ * in place (names are not covered by the CRC).
+ */
+async function wheelWith(file: string, member: string, link = false, data: Buffer = Buffer.from('x')): Promise<string> {
+  const placeholder = member.replace(/[^/]/g, 'q').replace(/\//g, 'Q');
+  const zip = new ZipFile();
+  zip.addBuffer(Buffer.from(''), 'evil/__init__.py', { mtime: new Date(1980, 0, 1) });
+  zip.addBuffer(link ? Buffer.from('/etc/passwd') : data, placeholder, { mtime: new Date(1980, 0, 1), mode: link ? 0o120777 : 0o100644, compress: false });
+  zip.end();
+  const chunks: Buffer[] = [];
+  for await (const chunk of zip.outputStream) chunks.push(chunk as Buffer);
+  const bytes = Buffer.concat(chunks);
+  const name = Buffer.from(member);
+  for (let at = bytes.indexOf(placeholder); at >= 0; at = bytes.indexOf(placeholder, at + 1)) name.copy(bytes, at);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, bytes);
+  return file;
+}
+
+describe('buildArchive with hostile input', () => {
+  it.each([
+    ['a ../ entry', '../evil.py', false],
+    ['an absolute entry', '/tmp/evil.py', false],
+    ['a nested .. entry', 'evil/../../evil.py', false],
+    ['a symlink entry', 'evil/passwd', true],
+  ])('refuses a wheel with %s, writing nothing', async (_, member, link) => {
+    const wheel = await wheelWith(path.join(dir, 'hostile', `${link ? 'l' : 'p'}${member.length}`, 'evil-1.0-py3-none-any.whl'), member, link);
+    const out = path.join(dir, 'hostile-out', 'x.pex');
+    const wheels = [{ filename: 'evil-1.0-py3-none-any.whl', path: wheel, sha256: await sha256File(wheel) }];
+    const error = await buildArchive({ ...input, out, wheels }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PexError);
+    expect((error as Error).message).toBe(
+      `evil-1.0-py3-none-any.whl contains the unsafe entry '${member}' (absolute, '..', a backslash or a symlink): use a wheel without it; nothing was written`,
+    );
+    expect(existsSync(path.dirname(out))).toBe(false);
+  });
+
+  it('refuses a symlink in the sources that leads outside them, and follows one that stays inside', async () => {
+    const sources = path.join(dir, 'linked-src');
+    mkdirSync(path.join(sources, 'pkg'), { recursive: true });
+    writeFileSync(path.join(sources, 'pkg', 'real.py'), 'X = 1\n');
+    symlinkSync('real.py', path.join(sources, 'pkg', 'alias.py'));
+    const out = path.join(dir, 'linked-out', 'x.pex');
+    await buildArchive({ ...input, out, sourcesDir: sources });
+    expect(zipReport(out).entries.map(([name]) => name)).toEqual(expect.arrayContaining(['pkg/alias.py', 'pkg/real.py']));
+
+    const secret = path.join(dir, 'secret.txt');
+    writeFileSync(secret, 'token');
+    symlinkSync(secret, path.join(sources, 'pkg', 'leak.txt'));
+    rmSync(out);
+    await expect(buildArchive({ ...input, out, sourcesDir: sources })).rejects.toThrow(
+      `${path.join(sources, 'pkg', 'leak.txt')} is a symlink to ${secret}, outside ${sources}: copy the file into ${sources} or remove the link`,
+    );
+    rmSync(path.join(sources, 'pkg', 'leak.txt'));
+    symlinkSync('..', path.join(sources, 'pkg', 'loop'));
+    await expect(buildArchive({ ...input, out, sourcesDir: sources })).rejects.toThrow(/loop links to a directory that is already included/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('a build killed mid-write leaves the previous archive, never a partial one, at its name', async () => {
+    const big = await wheelWith(path.join(dir, 'big', 'big-1.0-py3-none-any.whl'), 'big/data.bin', false, randomBytes(16 << 20));
+    const out = path.join(dir, 'killed', 'x.pex');
+    await buildArchive({ ...input, out });
+    const before = readFileSync(out);
+    const wheels = [{ filename: 'big-1.0-py3-none-any.whl', path: big, sha256: await sha256File(big) }];
+    const killed = await killMidWrite(path.join(__dirname, 'archive.ts'), 'buildArchive', [{ ...input, out, wheels }], path.dirname(out), 1 << 20);
+    expect(killed).toBe(true);
+    expect(readFileSync(out).equals(before)).toBe(true);
+    rmSync(out);
+    const again = await killMidWrite(path.join(__dirname, 'archive.ts'), 'buildArchive', [{ ...input, out, wheels }], path.dirname(out), 1 << 20);
+    expect(again).toBe(true);
+    expect(existsSync(out)).toBe(false);
+    await buildArchive({ ...input, out, wheels });
+    expect(zipReport(out).bad).toBeNull();
+  }, 60_000);
+});
+
+describe('makeOffsetsAbsolute', () => {
+  it('rewrites zip64 records and extras too', async () => {
+    const zip = new ZipFile();
+    zip.addBuffer(Buffer.from('hello'), 'a.txt', { forceZip64Format: true, mtime: new Date(1980, 0, 1) });
+    zip.addBuffer(Buffer.from('world'), 'b.txt', { forceZip64Format: true, mtime: new Date(1980, 0, 1) });
+    zip.end({ forceZip64Format: true, comment: '' });
+    const chunks: Buffer[] = [];
+    for await (const chunk of zip.outputStream) chunks.push(chunk as Buffer);
+    const file = path.join(dir, 'zip64.zip');
+    const prefix = Buffer.from('#!/bin/sh\nexit 0\n');
+    writeFileSync(file, Buffer.concat([prefix, ...chunks]));
+    makeOffsetsAbsolute(file, prefix.length);
+    expect(assertAbsoluteOffsets(file)).toBe(2);
+    expect(zipReport(file).bad).toBeNull();
+  });
+});

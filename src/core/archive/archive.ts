@@ -1,0 +1,177 @@
+import { chmodSync, createReadStream, existsSync, lstatSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import { PassThrough, pipeline as pipelineCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ZipFile } from 'yazl';
+import { tempWriteStream } from '../common';
+import { candidateNames } from '../python';
+import { PexError } from '../common';
+import { verifyingSha256 } from '../common';
+import { buildPexInfo, codeHash } from './pexInfo';
+import { assertSafeWheel } from '../wheel';
+import { parseWheelName } from '../wheel';
+import { makeOffsetsAbsolute } from './zipOffsets';
+
+export interface ArchiveInput {
+  out: string;
+  wheels: Array<{ filename: string; path: string; sha256: string }>;
+  requirements: string[];
+  entryPoint?: string;
+  script?: string;
+  interpreterConstraints: string[];
+  /** Its files go to the archive root (and the venv's site-packages). */
+  sourcesDir?: string;
+  buildProperties?: Record<string, unknown>;
+  /** Holds preamble.sh, __main__.py and pexnx/; defaults to the runtime shipped beside this module. */
+  runtimeDir?: string;
+}
+
+export interface BuiltArchive {
+  path: string;
+  pexHash: string;
+  size: number;
+}
+
+// DOS time is local time, and yazl encodes it so: a local date gives 1980-01-01 00:00 in any time zone.
+const DOS_EPOCH = new Date(1980, 0, 1, 0, 0, 0);
+const FILE_MODE = 0o100644;
+// Leaves room for deflate overhead and the preamble; beyond it every offset may need 64 bits.
+const ZIP64_THRESHOLD = 0xf0000000;
+const RESERVED = /^(PEX-INFO|__main__\.py|\.bootstrap\/.*|\.deps\/.*)$/;
+
+interface Runtime {
+  preamble: string;
+  main: string;
+  bootstrap: Array<{ name: string; data: Buffer }>;
+}
+
+function readRuntime(dir: string): Runtime {
+  const need = (rel: string) => {
+    const file = path.join(dir, rel);
+    if (!existsSync(file)) throw new PexError(`the archive runtime is incomplete (${file} is missing): reinstall the pex plugin`);
+    return file;
+  };
+  const preamble = readFileSync(need('preamble.sh'), 'utf8');
+  const main = readFileSync(need('__main__.py'), 'utf8');
+  const pexnx = need('pexnx');
+  const bootstrap = readdirSync(pexnx, { withFileTypes: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.py'))
+    .map((e) => ({ name: `.bootstrap/pexnx/${e.name}`, data: readFileSync(path.join(pexnx, e.name)) }));
+  return { preamble, main, bootstrap };
+}
+
+/** Every file under `dir` (bytecode caches excluded: they are build byproducts), with posix relative paths. */
+function readSources(dir: string): Array<{ path: string; data: Buffer }> {
+  const files: Array<{ path: string; data: Buffer }> = [];
+  const root = realpathSync(dir);
+  const seen = new Set([root]);
+  const walk = (rel: string) => {
+    for (const name of readdirSync(path.join(dir, rel))) {
+      const relPath = rel ? `${rel}/${name}` : name;
+      const file = path.join(dir, relPath);
+      if (lstatSync(file).isSymbolicLink()) {
+        // A link is followed only when it stays inside the sources dir: it must not pull in, say, ~/.ssh.
+        let target: string;
+        try {
+          target = realpathSync(file);
+        } catch {
+          throw new PexError(`${file} is a broken symlink: fix or remove it`);
+        }
+        const inside = path.relative(root, target);
+        if (inside === '..' || inside.startsWith(`..${path.sep}`) || path.isAbsolute(inside)) {
+          throw new PexError(`${file} is a symlink to ${target}, outside ${dir}: copy the file into ${dir} or remove the link`);
+        }
+      }
+      const stat = statSync(file);
+      if (stat.isDirectory()) {
+        const real = realpathSync(file);
+        if (seen.has(real)) throw new PexError(`${file} links to a directory that is already included: remove the link`);
+        seen.add(real);
+        if (name !== '__pycache__') walk(relPath);
+      } else if (stat.isFile() && !name.endsWith('.pyc')) {
+        if (RESERVED.test(relPath)) {
+          throw new PexError(`${path.join(dir, relPath)} would replace the archive's own ${relPath}: rename or move it`);
+        }
+        files.push({ path: relPath, data: readFileSync(path.join(dir, relPath)) });
+      }
+    }
+  };
+  walk('');
+  return files;
+}
+
+function render(template: string, values: Record<string, string>): string {
+  return template.replace(/@([A-Z_]+)@/g, (token, key: string) => values[key] ?? token);
+}
+
+type Entry = { name: string; data: Buffer } | { name: string; wheel: ArchiveInput['wheels'][number]; size: number };
+
+/** Writes the archive per docs/archive-format.md: preamble, then a deterministic zip with absolute offsets. */
+export async function buildArchive(input: ArchiveInput): Promise<BuiltArchive> {
+  if (existsSync(input.out) && statSync(input.out).isDirectory()) {
+    throw new PexError(`${input.out} is a directory, not an archive path: set outputPath to a file such as dist/tools/x/x.pex`);
+  }
+  const runtime = readRuntime(input.runtimeDir ?? path.join(__dirname, '../../runtime'));
+  const sources = input.sourcesDir ? readSources(input.sourcesDir) : [];
+  const pythons = candidateNames(input.interpreterConstraints).join(' ');
+  for (const wheel of input.wheels) {
+    parseWheelName(wheel.filename);
+    if (!existsSync(wheel.path)) throw new PexError(`${wheel.path} does not exist: fetch the locked wheels again`);
+    assertSafeWheel(wheel.path, wheel.filename);
+  }
+  const { json, pexHash } = buildPexInfo({
+    requirements: input.requirements,
+    wheels: input.wheels,
+    entryPoint: input.entryPoint,
+    script: input.script,
+    interpreterConstraints: input.interpreterConstraints,
+    codeHash: codeHash(sources),
+    buildProperties: input.buildProperties ?? {},
+  });
+
+  const entries: Entry[] = [
+    ...runtime.bootstrap,
+    ...input.wheels.map((wheel) => ({ name: `.deps/${wheel.filename}`, wheel, size: statSync(wheel.path).size })),
+    { name: 'PEX-INFO', data: Buffer.from(json) },
+    { name: '__main__.py', data: Buffer.from(render(runtime.main, { PEX_HASH: pexHash })) },
+    ...sources.map((file) => ({ name: file.path, data: file.data })),
+  ];
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+
+  const preamble = Buffer.from(render(runtime.preamble, { PEX_HASH: pexHash, PYTHONS: pythons }));
+  const total = preamble.length + entries.reduce((n, e) => n + ('data' in e ? e.data.length : e.size), 0);
+  const zip64 = total > ZIP64_THRESHOLD;
+
+  const zipfile = new ZipFile();
+  // yazl's output is a PassThrough; the typings only say readable.
+  const output = zipfile.outputStream as PassThrough;
+  const common = { mtime: DOS_EPOCH, mode: FILE_MODE, forceDosTimestamp: true, forceZip64Format: zip64 };
+  for (const entry of entries) {
+    if ('data' in entry) {
+      zipfile.addBuffer(entry.data, entry.name, { ...common, compress: true });
+    } else {
+      // Wheels are stored, not recompressed: byte copies, and the runtime reads them in place.
+      zipfile.addReadStreamLazy(entry.name, { ...common, compress: false, size: entry.size }, (give) => {
+        const check = verifyingSha256(entry.wheel.sha256, entry.wheel.path, 'delete it (a corrupt cache entry is fetched again) and rebuild');
+        pipelineCallback(createReadStream(entry.wheel.path), check, (err) => {
+          if (err) output.destroy(err);
+        });
+        give(null, check);
+      });
+    }
+  }
+  zipfile.on('error', (err: Error) => output.destroy(err));
+  zipfile.end({ forceZip64Format: zip64, comment: '' });
+
+  const { temp, stream } = tempWriteStream(input.out);
+  try {
+    stream.write(preamble);
+    await pipeline(output, stream);
+    makeOffsetsAbsolute(temp, preamble.length);
+    chmodSync(temp, 0o755);
+    renameSync(temp, input.out);
+  } finally {
+    rmSync(temp, { force: true });
+  }
+  return { path: input.out, pexHash, size: statSync(input.out).size };
+}

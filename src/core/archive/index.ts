@@ -1,0 +1,3 @@
+export * from './archive';
+export * from './pexInfo';
+export * from './zipOffsets';

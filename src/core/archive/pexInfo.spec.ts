@@ -1,0 +1,92 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { PexError } from '../common';
+import { buildPexInfo, codeHash, PexInfoInput, pythonJson } from './pexInfo';
+import { testPython } from '../testing/wheels';
+
+const input: PexInfoInput = {
+  requirements: ['black==23.1.0'],
+  wheels: [
+    { filename: 'click-8.1.3-py3-none-any.whl', sha256: 'b'.repeat(64) },
+    { filename: 'black-23.1.0-py3-none-any.whl', sha256: 'a'.repeat(64) },
+  ],
+  script: 'black',
+  interpreterConstraints: ['>=3.9,<3.14'],
+  codeHash: codeHash([]),
+  buildProperties: { pex_nx_version: '0.1.0', class: 'CPython', platform: 'linux_x86_64', version: [3, 11, 7], note: 'Łukasz ✓ 😀' },
+};
+
+const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
+
+function pythonDump(value: unknown): string {
+  const code = 'import json,sys; sys.stdout.write(json.dumps(json.loads(sys.stdin.read()), sort_keys=True, separators=(",", ":")))';
+  return execFileSync(testPython, ['-c', code], { input: JSON.stringify(value), encoding: 'utf8' });
+}
+
+describe('buildPexInfo', () => {
+  it("has PEX's field names and values", () => {
+    const info = JSON.parse(buildPexInfo(input).json);
+    expect(Object.keys(info)).toEqual([
+      'build_properties', 'code_hash', 'deps_are_wheel_files', 'distributions', 'emit_warnings', 'entry_point',
+      'includes_tools', 'inherit_path', 'interpreter_constraints', 'pex_hash', 'pex_path', 'requirements', 'script',
+      'strip_pex_env', 'venv', 'venv_bin_path', 'venv_copies', 'zip_safe',
+    ]);
+    expect(info).toMatchObject({
+      deps_are_wheel_files: true,
+      distributions: { 'black-23.1.0-py3-none-any.whl': 'a'.repeat(64), 'click-8.1.3-py3-none-any.whl': 'b'.repeat(64) },
+      entry_point: null,
+      script: 'black',
+      inherit_path: 'false',
+      venv: true,
+      venv_bin_path: 'false',
+      strip_pex_env: true,
+      pex_path: null,
+      code_hash: 'da39a3ee5e6b4b0d3255bfef95601890afd80709',
+    });
+  });
+
+  it('pex_hash is the sha1 of the compact sorted dump without pex_hash, as Python writes it', () => {
+    const { json, pexHash } = buildPexInfo(input);
+    const info = JSON.parse(json);
+    expect(info.pex_hash).toBe(pexHash);
+    delete info.pex_hash;
+    expect(pexHash).toBe(sha1(pythonDump(info)));
+    expect(json).toBe(pythonDump(JSON.parse(json)));
+  });
+
+  it('changes pex_hash with any input', () => {
+    const base = buildPexInfo(input).pexHash;
+    expect(buildPexInfo({ ...input, codeHash: sha1('x') }).pexHash).not.toBe(base);
+    expect(buildPexInfo({ ...input, script: undefined, entryPoint: 'black:patched_main' }).pexHash).not.toBe(base);
+    expect(buildPexInfo({ ...input }).pexHash).toBe(base);
+  });
+
+  it('rejects entry_point and script together, and malformed ones', () => {
+    expect(() => buildPexInfo({ ...input, entryPoint: 'black:main' })).toThrow(PexError);
+    for (const entryPoint of ['black:', ':main', 'black main', 'a..b', 'a:b:c']) {
+      expect(() => buildPexInfo({ ...input, script: undefined, entryPoint })).toThrow(/is not 'module' or 'module:function'/);
+    }
+    expect(() => buildPexInfo({ ...input, script: '../evil' })).toThrow(/is not a script name/);
+    expect(JSON.parse(buildPexInfo({ ...input, script: undefined, entryPoint: 'pkg.mod:obj.method' }).json).entry_point).toBe(
+      'pkg.mod:obj.method',
+    );
+  });
+});
+
+describe('pythonJson', () => {
+  it('matches Python for escapes and nesting', () => {
+    const value = { z: [1, 'tab\tquote"back\\', null, false], a: { 'ü': 'del\u007f' } };
+    expect(pythonJson(value)).toBe(pythonDump(value));
+  });
+});
+
+describe('codeHash', () => {
+  it('hashes path, NUL, bytes, NUL in path order', () => {
+    const files = [
+      { path: 'pkg/b.py', data: Buffer.from('B') },
+      { path: 'pkg/a.py', data: Buffer.from('A') },
+    ];
+    expect(codeHash(files)).toBe(sha1('pkg/a.py\0A\0pkg/b.py\0B\0'));
+    expect(codeHash([{ path: 'x', data: Buffer.from('ab') }])).not.toBe(codeHash([{ path: 'xa', data: Buffer.from('b') }]));
+  });
+});

@@ -1,0 +1,85 @@
+import { createHash } from 'node:crypto';
+import { PexError } from '../common';
+
+export interface PexInfoInput {
+  requirements: string[];
+  wheels: Array<{ filename: string; sha256: string }>;
+  entryPoint?: string;
+  script?: string;
+  interpreterConstraints: string[];
+  codeHash: string;
+  buildProperties: Record<string, unknown>;
+}
+
+const IDENTIFIER = '[\\p{L}_][\\p{L}\\p{N}_]*';
+const ENTRY_POINT = new RegExp(`^${IDENTIFIER}(\\.${IDENTIFIER})*(:${IDENTIFIER}(\\.${IDENTIFIER})*)?$`, 'u');
+const SCRIPT = /^[A-Za-z0-9_][A-Za-z0-9_.+-]*$/;
+
+/** Python's `json.dumps(v, sort_keys=True, separators=(",", ":"))` (ASCII-escaped), so both sides hash the same bytes. */
+export function pythonJson(value: unknown): string {
+  if (value === null || typeof value === 'boolean') return JSON.stringify(value);
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value)) throw new Error(`PEX-INFO holds integers only, got ${value}`);
+    return String(value);
+  }
+  if (typeof value === 'string') {
+    return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  }
+  if (Array.isArray(value)) return `[${value.map(pythonJson).join(',')}]`;
+  if (typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${pythonJson(k)}:${pythonJson(v)}`).join(',')}}`;
+  }
+  throw new Error(`PEX-INFO cannot hold a ${typeof value}`);
+}
+
+/** PEX-INFO per docs/archive-format.md; `pex_hash` is the sha1 of the dump without it. */
+export function buildPexInfo(input: PexInfoInput): { json: string; pexHash: string } {
+  if (input.entryPoint && input.script) {
+    throw new PexError(`both entry point '${input.entryPoint}' and script '${input.script}' are set: keep one`);
+  }
+  if (input.entryPoint && !ENTRY_POINT.test(input.entryPoint)) {
+    throw new PexError(`entry point '${input.entryPoint}' is not 'module' or 'module:function', e.g. black:patched_main`);
+  }
+  if (input.script && !SCRIPT.test(input.script)) {
+    throw new PexError(`script '${input.script}' is not a script name (letters, digits, '_', '.', '+', '-'): give the name of a console script`);
+  }
+  const distributions: Record<string, string> = {};
+  for (const wheel of input.wheels) {
+    if (wheel.filename in distributions) {
+      throw new PexError(`${wheel.filename} is given twice: each locked wheel goes into the archive once`);
+    }
+    distributions[wheel.filename] = wheel.sha256;
+  }
+  const info: Record<string, unknown> = {
+    build_properties: input.buildProperties,
+    code_hash: input.codeHash,
+    deps_are_wheel_files: true,
+    distributions,
+    emit_warnings: true,
+    entry_point: input.entryPoint || null,
+    includes_tools: true,
+    inherit_path: 'false',
+    interpreter_constraints: input.interpreterConstraints,
+    pex_path: null,
+    requirements: input.requirements,
+    script: input.script || null,
+    strip_pex_env: true,
+    venv: true,
+    venv_bin_path: 'false',
+    venv_copies: false,
+    zip_safe: true,
+  };
+  const pexHash = createHash('sha1').update(pythonJson(info)).digest('hex');
+  return { json: pythonJson({ ...info, pex_hash: pexHash }), pexHash };
+}
+
+/** sha1 over each file in path order: its relative path, NUL, its bytes, NUL. */
+export function codeHash(files: Array<{ path: string; data: Buffer }>): string {
+  const hash = createHash('sha1');
+  for (const file of [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
+    hash.update(file.path).update('\0').update(file.data).update('\0');
+  }
+  return hash.digest('hex');
+}

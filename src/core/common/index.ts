@@ -1,0 +1,5 @@
+export * from './atomicWrite';
+export * from './errors';
+export * from './exec';
+export * from './hashing';
+export * from './urls';

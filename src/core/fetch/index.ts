@@ -1,0 +1,2 @@
+export * from './sdistBuild';
+export * from './wheelCache';

@@ -1,0 +1,2 @@
+export * from './constraints';
+export * from './interpreters';

@@ -1,0 +1,147 @@
+import { accessSync, constants, statSync } from 'node:fs';
+import * as path from 'node:path';
+import { candidateNames, satisfies, Version } from './constraints';
+import { PexError } from '../common';
+import { run } from '../common';
+
+export interface Interpreter {
+  /** sys.executable, so later calls reach the same binary (not a shim that may switch versions). */
+  path: string;
+  version: Version;
+  implementation: string;
+  /** e.g. cp311 */
+  tag: string;
+  /** sysconfig.get_platform(), e.g. linux-x86_64 */
+  platform: string;
+  /** pip's version, or null when `python -m pip` is unavailable. */
+  pip: string | null;
+}
+
+// Python 2 compatible, so an old `python` is reported by version instead of a syntax error.
+const PROBE = `
+import json, sys, sysconfig, platform
+try:
+    import pip
+    pip_version = pip.__version__
+except Exception:
+    pip_version = None
+sys.stdout.write(json.dumps({
+    "executable": sys.executable,
+    "version": list(sys.version_info[:3]),
+    "implementation": platform.python_implementation().lower(),
+    "platform": sysconfig.get_platform(),
+    "pip": pip_version,
+}))
+`;
+
+const probes = new Map<string, Promise<Interpreter>>();
+
+const TAG_PREFIX: Record<string, string> = { cpython: 'cp', pypy: 'pp' };
+
+async function probe(file: string): Promise<Interpreter> {
+  const result = await run(file, ['-c', PROBE]);
+  const lastLine = result.stderr.trim().split('\n').pop();
+  if (result.code !== 0) {
+    throw new PexError(`${file} is not a working Python (exit ${result.code}${lastLine ? `: ${lastLine}` : ''}): pass another interpreter`);
+  }
+  let info: { executable?: unknown; version?: unknown; implementation?: unknown; platform?: unknown; pip?: unknown };
+  try {
+    info = JSON.parse(result.stdout);
+  } catch {
+    throw new PexError(`${file} is not a Python interpreter (its output is not the probe's): pass another interpreter`);
+  }
+  const version = info.version as Version;
+  const implementation = String(info.implementation);
+  return {
+    path: typeof info.executable === 'string' && info.executable ? info.executable : file,
+    version,
+    implementation,
+    tag: `${TAG_PREFIX[implementation] ?? implementation}${version[0]}${version[1]}`,
+    platform: String(info.platform),
+    pip: typeof info.pip === 'string' ? info.pip : null,
+  };
+}
+
+/** Runs one `python -c` probe; repeated calls for the same path share it. */
+export function inspectInterpreter(file: string): Promise<Interpreter> {
+  const key = path.resolve(file);
+  let cached = probes.get(key);
+  if (!cached) {
+    cached = probe(key);
+    probes.set(key, cached);
+  }
+  return cached;
+}
+
+function isExecutableFile(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** A name is looked up on PATH like a shell does; anything with a slash is a path. */
+function locate(nameOrPath: string, env: NodeJS.ProcessEnv): string | null {
+  if (nameOrPath.includes('/')) return isExecutableFile(nameOrPath) ? path.resolve(nameOrPath) : null;
+  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
+    const file = path.join(dir || '.', nameOrPath);
+    if (isExecutableFile(file)) return path.resolve(file);
+  }
+  return null;
+}
+
+const describe = (i: Interpreter) => `${i.implementation} ${i.version.join('.')}`;
+
+function unsuitable(i: Interpreter, constraints: string[]): string | null {
+  if (i.implementation !== 'cpython') return `${describe(i)} is not CPython`;
+  if (i.version[0] !== 3 || i.version[1] < 8) return `${describe(i)} is older than 3.8`;
+  if (!satisfies(constraints, i.version)) return `${describe(i)} does not satisfy ${constraints.join(' or ')}`;
+  return null;
+}
+
+export interface FindInterpreterOptions {
+  /** A name on PATH or a path; wins over PEX_PYTHON and discovery. */
+  python?: string;
+  constraints?: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * The interpreter to resolve and fetch for: `python` if given, else $PEX_PYTHON, else the
+ * first of the archive's own candidate names (see candidateNames) that satisfies the constraints.
+ */
+export async function findInterpreter(opts: FindInterpreterOptions): Promise<Interpreter> {
+  const env = opts.env ?? process.env;
+  const constraints = opts.constraints ?? [];
+  const chosen = opts.python ?? env.PEX_PYTHON;
+  if (chosen) {
+    const source = opts.python ? 'python' : 'PEX_PYTHON';
+    const file = locate(chosen, env);
+    if (!file) throw new PexError(`${source} '${chosen}' was not found${chosen.includes('/') ? '' : ' on PATH'}: install it, or set ${source} to another interpreter`);
+    const interpreter = await inspectInterpreter(file);
+    const why = unsuitable(interpreter, constraints);
+    if (why) throw new PexError(`${source} '${chosen}' cannot be used: ${why}; give another interpreter or change the constraints`);
+    return interpreter;
+  }
+
+  const seen: string[] = [];
+  for (const name of candidateNames(constraints)) {
+    const file = locate(name, env);
+    if (!file) continue;
+    try {
+      const interpreter = await inspectInterpreter(file);
+      const why = unsuitable(interpreter, constraints);
+      if (!why) return interpreter;
+      seen.push(`${name} (${describe(interpreter)})`);
+    } catch (err) {
+      if (!(err instanceof PexError)) throw err;
+      seen.push(`${name} (broken)`);
+    }
+  }
+  const wanted = constraints.length ? `CPython ${constraints.join(' or ')}` : 'CPython >= 3.8';
+  throw new PexError(
+    `no interpreter on PATH satisfies ${wanted} (found: ${seen.join(', ') || 'none'}): install one, or set the python option or PEX_PYTHON`,
+  );
+}

@@ -1,0 +1,2 @@
+export * from './wheelMetadata';
+export * from './wheelName';

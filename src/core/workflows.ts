@@ -1,0 +1,187 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { constants } from 'node:os';
+import * as path from 'node:path';
+import { buildArchive } from './archive';
+import { PexError } from './common';
+import { run } from './common';
+import { assertLockFresh, Lockfile, readLockfile, writeLockfile } from './lock';
+import { findInterpreter } from './python';
+import { parseRequirements, Requirements } from './requirements';
+import { IndexOptions, resolve } from './resolve';
+import { defaultWheelCacheDir, fetchWheels } from './fetch';
+import { availableScripts } from './wheel';
+
+/** The workflows behind the executors and generators: lock, build, materialize, run. No Nx here. */
+
+export interface ToolFiles {
+  workspaceRoot: string;
+  /** Absolute paths. */
+  requirementsFile: string;
+  lockFile: string;
+}
+
+export interface LockToolOptions extends ToolFiles {
+  python?: string;
+  interpreterConstraints?: string[];
+  index?: IndexOptions;
+  env?: NodeJS.ProcessEnv;
+}
+
+const rel = (files: ToolFiles, file: string) => path.relative(files.workspaceRoot, file) || file;
+
+export function readRequirements(files: ToolFiles): Requirements {
+  if (!existsSync(files.requirementsFile)) {
+    throw new PexError(`${rel(files, files.requirementsFile)} does not exist: create it with one requirement per line`);
+  }
+  if (!statSync(files.requirementsFile).isFile()) {
+    throw new PexError(`${rel(files, files.requirementsFile)} is not a file: point the requirements option at a requirements.txt`);
+  }
+  return parseRequirements(readFileSync(files.requirementsFile, 'utf8'), rel(files, files.requirementsFile));
+}
+
+/** Resolves requirements text with pip for the target interpreter; nothing is written. */
+export async function resolveRequirements(
+  requirements: Requirements,
+  opts: Omit<LockToolOptions, 'requirementsFile' | 'lockFile'> & { cwd: string },
+): Promise<Lockfile> {
+  const constraints = opts.interpreterConstraints ?? [];
+  const interpreter = await findInterpreter({ python: opts.python, constraints, env: opts.env });
+  return resolve({
+    interpreter,
+    requirements,
+    interpreterConstraints: constraints,
+    workspaceRoot: opts.workspaceRoot,
+    cwd: opts.cwd,
+    index: opts.index,
+    env: opts.env,
+  });
+}
+
+export async function lockTool(opts: LockToolOptions): Promise<Lockfile> {
+  const requirements = readRequirements(opts);
+  const lock = await resolveRequirements(requirements, { ...opts, cwd: path.dirname(opts.requirementsFile) });
+  writeLockfile(opts.lockFile, lock);
+  return lock;
+}
+
+export interface WheelFile {
+  filename: string;
+  path: string;
+  sha256: string;
+}
+
+/** Fetches the lock's wheels into the shared cache; the interpreter is only probed when pip must download. */
+export async function fetchLockedWheels(
+  lock: Lockfile,
+  opts: { workspaceRoot: string; python?: string; cacheDir?: string; env?: NodeJS.ProcessEnv; pipOptions?: string[]; requirementsDir?: string },
+): Promise<WheelFile[]> {
+  return fetchWheels(lock, {
+    pipOptions: opts.pipOptions,
+    requirementsDir: opts.requirementsDir,
+    cacheDir: opts.cacheDir ?? defaultWheelCacheDir(opts.env),
+    workspaceRoot: opts.workspaceRoot,
+    interpreter: () => findInterpreter({ python: opts.python, constraints: lock.interpreterConstraints, env: opts.env }),
+    env: opts.env,
+  });
+}
+
+/** A named script must be one the wheels install; say which ones exist when it is not. */
+export function assertScriptExists(script: string, wheels: WheelFile[], where: string): void {
+  const scripts = availableScripts(wheels.map((w) => w.path));
+  if (!scripts.includes(script)) {
+    throw new PexError(
+      `${where}: script '${script}' is not provided by the locked wheels; choose one of: ${scripts.join(', ') || '(none)'}, or use --entryPoint`,
+    );
+  }
+}
+
+export interface BuildToolOptions extends ToolFiles {
+  out: string;
+  script?: string;
+  entryPoint?: string;
+  /** A directory whose files go into the archive and the venv's site-packages, when it exists. */
+  sourcesDir?: string;
+  python?: string;
+  cacheDir?: string;
+  env?: NodeJS.ProcessEnv;
+  /** The command that refreshes the lock, named in the stale-lock message. */
+  lockCommand: string;
+  pluginVersion: string;
+}
+
+export async function buildTool(opts: BuildToolOptions) {
+  if (opts.script && opts.entryPoint) {
+    throw new PexError(`both script '${opts.script}' and entryPoint '${opts.entryPoint}' are set: keep one`);
+  }
+  const requirements = readRequirements(opts);
+  const lock = readLockfile(opts.lockFile);
+  assertLockFresh(lock, requirements, rel(opts, opts.lockFile), opts.lockCommand);
+  const sourcesDir = opts.sourcesDir && existsSync(opts.sourcesDir) ? opts.sourcesDir : undefined;
+  if (sourcesDir && !statSync(sourcesDir).isDirectory()) {
+    throw new PexError(`${rel(opts, sourcesDir)} is not a directory: point the sources option at the tool's source dir`);
+  }
+  const wheels = await fetchLockedWheels(lock, { ...opts, pipOptions: requirements.pipOptions, requirementsDir: path.dirname(opts.requirementsFile) });
+  if (opts.script) assertScriptExists(opts.script, wheels, rel(opts, opts.lockFile));
+  return buildArchive({
+    out: opts.out,
+    wheels,
+    requirements: lock.requirements,
+    script: opts.script,
+    entryPoint: opts.entryPoint,
+    interpreterConstraints: lock.interpreterConstraints,
+    sourcesDir,
+    buildProperties: {
+      pex_nx_version: opts.pluginVersion,
+      class: lock.interpreter.implementation === 'cpython' ? 'CPython' : lock.interpreter.implementation,
+      platform: lock.interpreter.platform,
+      version: lock.interpreter.version.split('.').map(Number),
+    },
+  });
+}
+
+export interface MaterializeOptions {
+  archive: string;
+  dest: string;
+  binPath?: 'prepend' | 'append' | 'false';
+  compile?: boolean;
+  prompt?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** `venv --force` replaces dest: only ever an empty dir or an earlier venv, never a user's files. */
+function assertReplaceable(dest: string): void {
+  if (!existsSync(dest)) return;
+  const isVenv = statSync(dest).isDirectory() && (readdirSync(dest).length === 0 || existsSync(path.join(dest, 'pyvenv.cfg')));
+  if (!isVenv) {
+    throw new PexError(`${dest} exists and is not a venv: move it away, or set outputPath to a new directory`);
+  }
+}
+
+/** The venv comes from the archive's own PEX_TOOLS code, so there is one venv builder. */
+export async function materializeVenv(opts: MaterializeOptions): Promise<void> {
+  if (!existsSync(opts.archive)) {
+    throw new PexError(`${opts.archive} does not exist: build it first (the pex target)`);
+  }
+  assertReplaceable(opts.dest);
+  const args = ['venv', '--force', '--relocatable', opts.dest];
+  if (opts.binPath) args.push('--bin-path', opts.binPath);
+  if (opts.compile) args.push('--compile');
+  if (opts.prompt) args.push('--prompt', opts.prompt);
+  const result = await run(opts.archive, args, { env: { ...(opts.env ?? process.env), PEX_TOOLS: '1' } });
+  if (result.code !== 0) {
+    const line = result.stderr.trim().split('\n').pop() || `exit code ${result.code}`;
+    throw new PexError(`${opts.archive} venv ${opts.dest} failed: ${line}`);
+  }
+}
+
+/** Runs the archive with the terminal attached; returns its exit code (128+N for a signal, like a shell). */
+export async function runTool(opts: { archive: string; args: string[]; cwd: string; env?: NodeJS.ProcessEnv }): Promise<number> {
+  if (!existsSync(opts.archive)) {
+    throw new PexError(`${opts.archive} does not exist: build it first (the pex target)`);
+  }
+  if (!existsSync(opts.cwd) || !statSync(opts.cwd).isDirectory()) {
+    throw new PexError(`the working directory ${opts.cwd} does not exist: create it, or fix the cwd option`);
+  }
+  const result = await run(opts.archive, opts.args, { cwd: opts.cwd, env: opts.env, stdio: 'inherit' });
+  return result.signal ? 128 + (constants.signals[result.signal] ?? 1) : result.code;
+}
