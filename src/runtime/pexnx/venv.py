@@ -8,7 +8,7 @@ import shlex
 import shutil
 import sys
 
-from . import PexError, runner, wheel
+from . import PexError, runner_files, wheel
 
 # The kernel truncates longer shebang lines on older Linux; those get the sh trampoline.
 _MAX_SHEBANG = 127
@@ -172,15 +172,14 @@ def build(work, dest, archive, options, command):
                 archive.path,
                 "use one of: %s" % (", ".join(sorted(installer.scripts)) or "(none)"),
             )
-    text = runner.render(
+    for name, data, mode in runner_files.files(
         shebang("-sE", "bin/"),
         entry,
         installer.scripts,
         options.bin_path or info.get("venv_bin_path") or "false",
         info.get("strip_pex_env", True),
-    ).encode("utf-8")
-    for name in ("__main__.py", "pex"):
-        installer.write(name, text, 0o755, "the venv")
+    ):
+        installer.write(name, data, mode, "the venv")
     installer.write("PEX-INFO", archive.pex_info_bytes, 0o644, "the venv")
     if options.compile:
         import compileall
