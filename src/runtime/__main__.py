@@ -4,22 +4,11 @@
 import os
 import sys
 
-PEX_HASH = "@PEX_HASH@"
-
-# Any of these needs the cold path (interpreter selection, tools, or runner overrides).
-OVERRIDES = (
-    "PEX_TOOLS",
-    "PEX_PYTHON",
-    "PEX_PYTHON_PATH",
-    "PEX_INTERPRETER",
-    "PEX_MODULE",
-    "PEX_SCRIPT",
-    "PEX_VERBOSE",
-    "PEX_VENV_BIN_PATH",
-    "PEX_INHERIT_PATH",
-    "PEX_EXTRA_SYS_PATH",
-    "PEX_PATH",
-)
+# Rendered by the build from the archive contract (pexnx/contract.json): the venvs dir of
+# this archive under PEX_ROOT, and the variables that need the cold path (interpreter
+# selection, tools, or runner overrides). A string keeps this file plain Python.
+VENVS = "@VENVS@"
+OVERRIDES = "@OVERRIDES@".split()
 
 
 def interpreter_key():
@@ -41,7 +30,7 @@ def cached_runner(key):
         if not cache:
             return None
         root = os.path.join(cache, "pex")
-    venvs = os.path.join(os.path.abspath(root), "nx1", PEX_HASH[:16])
+    venvs = os.path.join(os.path.abspath(root), VENVS)
     runner = os.path.join(venvs, key, "pex")
     if not (os.access(runner, os.X_OK) and os.access(os.path.join(venvs, key, "bin", "python"), os.X_OK)):
         return None

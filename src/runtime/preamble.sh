@@ -4,7 +4,9 @@
 # "encoding problem" error then says what to do, where a SyntaxError would show sh code.)
 # pex-nx archive: this sh preamble, then a zip that Python can run (`python x.pex`).
 # Warm runs exec the cached venv with no Python started here; only builtins, no forks.
-case "${PEX_TOOLS-}${PEX_PYTHON-}${PEX_PYTHON_PATH-}${PEX_INTERPRETER-}${PEX_MODULE-}${PEX_SCRIPT-}${PEX_VERBOSE-}${PEX_VENV_BIN_PATH-}${PEX_INHERIT_PATH-}${PEX_EXTRA_SYS_PATH-}${PEX_PATH-}" in
+# The build renders the contract (pexnx/contract.json) into the tokens: the case word lists
+# its override variables as `${NAME-}` expansions; the venvs dir is nx1/<pex_hash[:16]>.
+case "@OVERRIDES@" in
 '')
   if [ -n "${PEX_ROOT-}" ]; then
     _pexnx_venv=$PEX_ROOT
@@ -17,9 +19,7 @@ case "${PEX_TOOLS-}${PEX_PYTHON-}${PEX_PYTHON_PATH-}${PEX_INTERPRETER-}${PEX_MOD
     _pexnx_venv=
   fi
   if [ -n "$_pexnx_venv" ]; then
-    _pexnx_hash=@PEX_HASH@
-    # The venvs dir is keyed by the first 16 hex digits: drop the last 24.
-    _pexnx_venv=$_pexnx_venv/nx1/${_pexnx_hash%????????????????????????}/sh
+    _pexnx_venv=$_pexnx_venv/@VENVS@/sh
     # -x follows symlinks, so a venv whose base interpreter vanished fails here.
     if [ -x "$_pexnx_venv/pex" ] && [ -x "$_pexnx_venv/bin/python" ]; then
       case $0 in

@@ -1,8 +1,9 @@
-"""Shared helpers for the runtime tests: the fixture wheels (built once per run), a small
-archive builder that follows docs/archive-format.md (the TypeScript builder is the real
-one), and isolated environments to run archives in."""
+"""Shared helpers for the runtime tests: the fixture wheels (built once per run), archives
+written by the real builder (src/core/archive/archive.ts, through build_archive.js), tampered
+copies of them for the tests of broken archives, and isolated environments to run them in."""
 
 import atexit
+import base64
 import hashlib
 import json
 import os
@@ -15,11 +16,12 @@ import zipfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RUNTIME = os.path.join(ROOT, "src", "runtime")
+BUILDER = os.path.join(ROOT, "test", "runtime", "build_archive.js")
 sys.path.insert(0, os.path.join(ROOT, "test", "fixtures"))
 sys.path.insert(0, RUNTIME)
 
 import build_wheels  # noqa: E402
-from pexnx import interpreter  # noqa: E402
+from pexnx import contract  # noqa: E402
 
 PYTHON = os.path.realpath(sys.executable)
 VERSION = "%d.%d" % sys.version_info[:2]
@@ -27,7 +29,6 @@ TMP = tempfile.mkdtemp(prefix="pexnx-test-")
 atexit.register(shutil.rmtree, TMP, True)
 WHEELHOUSE = os.path.join(TMP, "wheels")
 HELLO = ("hellotool-1.0.0", "greetlib-1.2.0", "acme_colors-0.1.0", "acme_shapes-0.1.0")
-EPOCH = (1980, 1, 1, 0, 0, 0)
 
 # Every test's PATH starts with this dir: python/python3 are the interpreter under test
 # (never the slow pyenv shim), then the system dirs for sh and friends.
@@ -63,100 +64,65 @@ def make_wheel(spec, files, executable=(), compression=zipfile.ZIP_DEFLATED):
     return build_wheels.write_wheel(tempfile.mkdtemp(dir=TMP), spec, files, executable, compression)
 
 
-def pythons_for(constraints):
-    """The @PYTHONS@ value of the contract."""
-    try:
-        parsed = interpreter.parse_constraints(constraints, "test")
-    except Exception:  # an invalid constraint is the runtime's to report
-        parsed = None
-    if not parsed:
-        return "python3 python"
-    minors = [
-        m
-        for m in range(20, 7, -1)
-        if any(
-            interpreter.matches(interpreter.Interpreter("cpython", (3, m, micro), ""), parsed)
-            for micro in range(0, 100)
+class BuildError(Exception):
+    """The builder refused the inputs; the message is its one line."""
+
+
+_builder = []
+
+
+def _request(request):
+    """One request to build_archive.js, started on first use and kept for the whole run."""
+    if not _builder:
+        if not os.path.exists(os.path.join(ROOT, "dist", "core", "archive", "index.js")):
+            raise RuntimeError("dist/ has no builder: run `npm run build` first (`npm run test:runtime` does it)")
+        node = os.environ.get("PEXNX_TEST_NODE") or shutil.which("node") or "node"
+        proc = subprocess.Popen(
+            [node, BUILDER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, universal_newlines=True, encoding="utf-8"
         )
-    ]
-    return " ".join(["python3"] + ["python3.%d" % m for m in minors] + ["python"])
+        _builder.append(proc)
+        atexit.register(lambda: (proc.stdin.close(), proc.wait(), proc.stdout.close()))
+    proc = _builder[0]
+    proc.stdin.write(json.dumps(request) + "\n")
+    proc.stdin.flush()
+    answer = json.loads(proc.stdout.readline() or '{"ok": false, "error": "build_archive.js exited"}')
+    if not answer["ok"]:
+        raise BuildError(answer["error"])
 
 
-def _sha256(path):
-    with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
+def pex_info(path):
+    with zipfile.ZipFile(path) as zf:
+        return json.loads(zf.read("PEX-INFO").decode("utf-8"))
 
 
 def build_archive(
-    path,
-    wheels,
-    entry_point=None,
-    script=None,
-    constraints=(),
-    sources=None,
-    distributions=None,
-    bin_path="false",
-    strip_pex_env=True,
+    path, wheels, entry_point=None, script=None, constraints=(), sources=None, bin_path="false", strip_pex_env=True
 ):
-    """Writes an archive as docs/archive-format.md says. `distributions` overrides PEX-INFO's
-    hashes (to test mismatches); `sources` is {relative path: bytes}."""
-    sources = sources or {}
-    code_hash = hashlib.sha1()
-    for name in sorted(sources):
-        code_hash.update(name.encode() + b"\0" + sources[name] + b"\0")
+    """Writes an archive with the plugin's builder; `sources` is {relative path: bytes}.
+    Returns its PEX-INFO."""
     names = [os.path.basename(w) for w in wheels]
-    info = {
-        "build_properties": {
-            "class": "CPython",
-            "pex_nx_version": "0.1.0",
-            "platform": "linux_x86_64",
-            "version": list(sys.version_info[:3]),
-        },
-        "code_hash": code_hash.hexdigest(),
-        "deps_are_wheel_files": True,
-        "distributions": dict({n: _sha256(w) for n, w in zip(names, wheels)}, **(distributions or {})),
-        "emit_warnings": True,
-        "entry_point": entry_point,
-        "includes_tools": True,
-        "inherit_path": "false",
-        "interpreter_constraints": list(constraints),
-        "pex_path": None,
-        "requirements": sorted("%s==%s" % tuple(n.split("-")[:2]) for n in names),
-        "script": script,
-        "strip_pex_env": strip_pex_env,
-        "venv": True,
-        "venv_bin_path": bin_path,
-        "venv_copies": False,
-        "zip_safe": True,
-    }
-    dump = lambda obj: json.dumps(obj, sort_keys=True, separators=(",", ":"))  # noqa: E731
-    info["pex_hash"] = hashlib.sha1(dump(info).encode()).hexdigest()
-
-    def render(name):
-        with open(os.path.join(RUNTIME, name)) as f:
-            text = f.read()
-        return text.replace("@PEX_HASH@", info["pex_hash"]).replace("@PYTHONS@", pythons_for(constraints))
-
-    entries = {"PEX-INFO": dump(info).encode(), "__main__.py": render("__main__.py").encode()}
-    for name in os.listdir(os.path.join(RUNTIME, "pexnx")):
-        if name.endswith(".py"):
-            with open(os.path.join(RUNTIME, "pexnx", name), "rb") as f:
-                entries[".bootstrap/pexnx/" + name] = f.read()
-    for name, whl in zip(names, wheels):
-        with open(whl, "rb") as f:
-            entries[".deps/" + name] = f.read()
-    entries.update(sources)
-    with open(path, "wb") as f:
-        f.write(render("preamble.sh").encode())
-        # Mode "w" on a positioned file: offsets come out absolute, preamble included.
-        with zipfile.ZipFile(f, "w") as zf:
-            for name in sorted(entries):
-                member = zipfile.ZipInfo(name, EPOCH)
-                member.external_attr = 0o100644 << 16
-                member.compress_type = zipfile.ZIP_STORED if name.startswith(".deps/") else zipfile.ZIP_DEFLATED
-                zf.writestr(member, entries[name])
-    os.chmod(path, 0o755)
-    return info
+    _request(
+        {
+            "out": path,
+            "wheels": list(wheels),
+            "requirements": sorted("%s==%s" % tuple(n.split("-")[:2]) for n in names),
+            "entryPoint": entry_point,
+            "script": script,
+            "interpreterConstraints": list(constraints),
+            "sources": {name: base64.b64encode(data).decode("ascii") for name, data in (sources or {}).items()},
+            "buildProperties": {
+                "class": "CPython",
+                "pex_nx_version": "0.1.0",
+                "platform": "linux_x86_64",
+                "version": list(sys.version_info[:3]),
+            },
+            "venvBinPath": bin_path,
+            "stripPexEnv": strip_pex_env,
+            # The runtime under test is the source tree's; only the writer comes from dist/.
+            "runtimeDir": RUNTIME,
+        }
+    )
+    return pex_info(path)
 
 
 def archive(**kwargs):
@@ -168,6 +134,51 @@ def archive(**kwargs):
         path = os.path.join(TMP, "archive-%d.pex" % len(_archives))
         _archives[key] = (path, build_archive(path, **kwargs))
     return _archives[key]
+
+
+def rewrite(pex, change_info=None, put=None):
+    """Tampering, for the tests of broken archives: rewrites the zip behind the preamble with
+    PEX-INFO replaced by change_info(PEX-INFO) (dumped as json.dumps does) and the entries
+    `put` ({name: bytes}, stored) added or replaced, past every check of the builder."""
+    with zipfile.ZipFile(pex) as zf:
+        entries = [(m, zf.read(m)) for m in zf.infolist() if m.filename not in (put or {})]
+    with open(pex, "rb") as f:
+        preamble = f.read().split(b"PK\x03\x04", 1)[0]
+    for name, data in sorted((put or {}).items()):
+        entries.append((zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0)), data))
+    with open(pex, "wb") as f:
+        f.write(preamble)
+        # Mode "w" on a positioned file: offsets come out absolute, preamble included.
+        with zipfile.ZipFile(f, "w") as zf:
+            for member, data in sorted(entries, key=lambda e: e[0].filename):
+                if member.filename == "PEX-INFO" and change_info:
+                    data = json.dumps(change_info(json.loads(data))).encode()
+                zf.writestr(member, data)
+
+
+def tampered(built, info=None, distributions=None, add_wheels=(), replace=None):
+    """Tampering: a copy of `built` (an archive() result) with PEX-INFO fields set from `info`,
+    its `distributions` updated from `distributions`, `add_wheels` put into .deps/ as they
+    are (listed in PEX-INFO with their true sha256), for wheels the builder refuses, and the
+    entries in `replace` ({name: bytes}) swapped in. Returns (path, PEX-INFO)."""
+    path = os.path.join(tempfile.mkdtemp(dir=TMP), "tampered.pex")
+    shutil.copy(built[0], path)
+    extra = {}
+    for whl in add_wheels:
+        with open(whl, "rb") as f:
+            extra[os.path.basename(whl)] = f.read()
+
+    def change(old):
+        new = dict(old, **(info or {}))
+        new["distributions"] = dict(
+            old["distributions"],
+            **{name: hashlib.sha256(data).hexdigest() for name, data in extra.items()},
+            **(distributions or {})
+        )
+        return new
+
+    rewrite(path, change, dict({".deps/" + name: data for name, data in extra.items()}, **(replace or {})))
+    return path, pex_info(path)
 
 
 def ikey_of(python):
@@ -193,7 +204,8 @@ def other_pythons():
     ]:
         real = os.path.realpath(path)
         minor = os.path.basename(real)[len("python") :]
-        if os.access(real, os.X_OK) and minor != VERSION and minor[:2] == "3." and int(minor[2:] or 0) >= 8:
+        oldest = contract.CPYTHON_MINORS[-1]
+        if os.access(real, os.X_OK) and minor != VERSION and minor[:2] == "3." and int(minor[2:] or 0) >= oldest:
             found.setdefault(minor, real)
     return found
 
@@ -230,7 +242,7 @@ class Case(unittest.TestCase):
         return proc.stdout, proc.stderr, proc.returncode
 
     def venvs(self, info, root=None):
-        return os.path.join(root or self.root, "nx1", info["pex_hash"][:16])
+        return os.path.join(root or self.root, contract.venvs_subdir(info["pex_hash"]))
 
     def assertOneLineError(self, stderr, *needles):
         lines = stderr.strip().splitlines()

@@ -4,7 +4,7 @@ import os
 import stat
 import zipfile
 
-from support import Case, archive, make_wheel, wheel
+from support import Case, archive, make_wheel, tampered, wheel
 
 TOOLS = {"PEX_TOOLS": "1"}
 
@@ -16,7 +16,7 @@ class FailureTest(Case):
         self.assertFalse([n for n in names if not n.endswith(".lock")], names)
 
     def test_wheel_hash_mismatch(self):
-        pex, info = archive(script="hello", distributions={"greetlib-1.2.0-py3-none-any.whl": "0" * 64})
+        pex, info = tampered(archive(script="hello"), distributions={"greetlib-1.2.0-py3-none-any.whl": "0" * 64})
         err = self.run_cmd([pex, "--version"], code=1)[1]
         self.assertOneLineError(err, "sha256 mismatch", "greetlib-1.2.0-py3-none-any.whl", pex)
         self.assertNoVenv(info)
@@ -25,7 +25,7 @@ class FailureTest(Case):
 
     def test_zip_slip_is_refused(self):
         evil = make_wheel({"name": "evil", "version": "1.0"}, {"evil/__init__.py": b"", "../evil.txt": b"pwned"})
-        pex, info = archive(wheels=[wheel("greetlib-1.2.0"), evil])
+        pex, info = tampered(archive(wheels=[wheel("greetlib-1.2.0")]), add_wheels=[evil])
         err = self.run_cmd([pex, "-c", "pass"], code=1)[1]
         self.assertOneLineError(err, "evil-1.0-py3-none-any.whl", "'../evil.txt'")
         self.assertNoVenv(info)
@@ -38,7 +38,7 @@ class FailureTest(Case):
             member = zipfile.ZipInfo("linky/passwd", (1980, 1, 1, 0, 0, 0))
             member.external_attr = (stat.S_IFLNK | 0o777) << 16
             zf.writestr(member, "/etc/passwd")
-        pex, info = archive(wheels=[link])
+        pex, info = tampered(archive(wheels=[]), add_wheels=[link])
         self.assertOneLineError(self.run_cmd([pex, "-c", "pass"], code=1)[1], "'linky/passwd'")
         self.assertNoVenv(info)
 
@@ -82,5 +82,5 @@ class FailureTest(Case):
         self.assertTrue(os.path.isdir(os.path.join(self.venvs(info, private))))
 
     def test_bad_interpreter_constraint(self):
-        pex, _ = archive(script="hello", constraints=["CPython>=3.x"])
+        pex, _ = tampered(archive(script="hello"), info={"interpreter_constraints": ["CPython>=3.x"]})
         self.assertOneLineError(self.run_cmd(["python3", pex], code=1)[1], "'CPython>=3.x'")

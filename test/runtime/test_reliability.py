@@ -12,28 +12,13 @@ import subprocess
 import tempfile
 import zipfile
 
-from support import PYTHON, Case, archive, build_archive, ikey_of, make_wheel, wheel
+from support import PYTHON, Case, archive, build_archive, ikey_of, make_wheel, rewrite, tampered, wheel
 
 from pexnx import PexError  # noqa: E402  (support puts src/runtime on sys.path)
 from pexnx.archive import Archive  # noqa: E402
 
 TOOLS = {"PEX_TOOLS": "1"}
 KILL_STAGES = ("after-lock", "mid-wheels", "before-rename", "after-rename-before-link")
-
-
-def rewrite_pex_info(pex, change):
-    """Rewrites an archive with PEX-INFO replaced by change(PEX-INFO), preamble kept."""
-    with zipfile.ZipFile(pex) as zf:
-        entries = [(m, zf.read(m)) for m in zf.infolist()]
-    with open(pex, "rb") as f:
-        preamble = f.read().split(b"PK\x03\x04", 1)[0]
-    with open(pex, "wb") as f:
-        f.write(preamble)
-        with zipfile.ZipFile(f, "w") as zf:
-            for member, data in entries:
-                if member.filename == "PEX-INFO":
-                    data = json.dumps(change(json.loads(data))).encode()
-                zf.writestr(member, data)
 
 
 class ReliabilityCase(Case):
@@ -297,7 +282,7 @@ class HostileTest(ReliabilityCase):
         evil = make_wheel({"name": "abs", "version": "1.0"}, {"abs/__init__.py": b""})
         with zipfile.ZipFile(evil, "a") as zf:
             zf.writestr(zipfile.ZipInfo("/tmp/pexnx-evil.txt", (1980, 1, 1, 0, 0, 0)), b"pwned")
-        pex, info = archive(wheels=[wheel("greetlib-1.2.0"), evil])
+        pex, info = tampered(archive(wheels=[wheel("greetlib-1.2.0")]), add_wheels=[evil])
         err = self.run_cmd([pex, "-c", "pass"], code=1)[1]
         self.assertOneLineError(err, "abs-1.0-py3-none-any.whl", "'/tmp/pexnx-evil.txt'")
         self.assertFalse(os.path.exists("/tmp/pexnx-evil.txt"))
@@ -306,7 +291,7 @@ class HostileTest(ReliabilityCase):
     def test_pex_info_hash_cannot_point_outside_pex_root(self):
         pex = os.path.join(self.tmp, "evil.pex")
         build_archive(pex, [wheel("greetlib-1.2.0")])
-        rewrite_pex_info(pex, lambda info: dict(info, pex_hash="../../../../../tmp/x"))
+        rewrite(pex, lambda info: dict(info, pex_hash="../../../../../tmp/x"))
         self.assertOneLineError(self.run_cmd(["python3", pex, "-c", "pass"], code=1)[1], "PEX-INFO", "pex_hash")
         self.assertFalse(os.path.exists(os.path.join(self.root, "nx1")))
 
@@ -427,7 +412,7 @@ class FuzzPexInfoTest(ReliabilityCase):
         for i, mutated in enumerate(samples):
             pex = os.path.join(self.tmp, "fuzz-%d.pex" % i)
             shutil.copy(archive(script="hello")[0], pex)
-            rewrite_pex_info(pex, lambda _info, m=mutated: json.loads(m))
+            rewrite(pex, lambda _info, m=mutated: json.loads(m))
             out, err, code = self.run_cmd(["python3", pex, "--version"], code=None)
             if code:
                 self.assertOneLineError(err)

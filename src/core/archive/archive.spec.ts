@@ -4,8 +4,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ZipFile } from 'yazl';
-import { ArchiveInput, buildArchive } from './archive';
-import { PexError } from '../common';
+import { ArchiveInput, buildArchive, render } from './archive';
+import { CONTRACT, PexError, venvsSubdir } from '../common';
 import { sha256File } from '../common';
 import { killMidWrite } from '../testing/kill';
 import { buildTestWheel, testPython } from '../testing/wheels';
@@ -20,11 +20,11 @@ function fakeRuntime(root: string): string {
   mkdirSync(path.join(runtime, 'pexnx'), { recursive: true });
   writeFileSync(
     path.join(runtime, 'preamble.sh'),
-    '#!/bin/sh\n# @PEX_HASH@\nfor py in @PYTHONS@; do command -v "$py" >/dev/null 2>&1 && exec "$py" "$0" "$@"; done\nexit 127\n',
+    '#!/bin/sh\n# @VENVS@ @OVERRIDES@\nfor py in @PYTHONS@; do command -v "$py" >/dev/null 2>&1 && exec "$py" "$0" "$@"; done\nexit 127\n',
   );
   writeFileSync(
     path.join(runtime, '__main__.py'),
-    'import sys\nsys.path.insert(0, sys.argv[0] + "/.bootstrap")\nimport pexnx\nprint("@PEX_HASH@", pexnx.NAME, *sys.argv[1:])\n',
+    'import sys\n# @OVERRIDES@\nsys.path.insert(0, sys.argv[0] + "/.bootstrap")\nimport pexnx\nprint("@VENVS@", pexnx.NAME, *sys.argv[1:])\n',
   );
   writeFileSync(path.join(runtime, 'pexnx', '__init__.py'), 'NAME = "pexnx"\n');
   writeFileSync(path.join(runtime, 'pexnx', 'notes.txt'), 'not python: stays out\n');
@@ -103,7 +103,8 @@ describe('buildArchive', () => {
 
     const bytes = readFileSync(input.out);
     const preamble = bytes.subarray(0, bytes.indexOf('PK\x03\x04', 0, 'latin1')).toString('utf8');
-    expect(preamble.startsWith(`#!/bin/sh\n# ${built.pexHash}\nfor py in python3 python3.20 `)).toBe(true);
+    expect(preamble.startsWith(`#!/bin/sh\n# ${venvsSubdir(built.pexHash)} \${PEX_TOOLS-}`)).toBe(true);
+    expect(preamble).toContain('\nfor py in python3 python3.20 ');
     expect(preamble).toContain(' python3.8 python; do');
 
     const report = zipReport(input.out);
@@ -153,8 +154,8 @@ describe('buildArchive', () => {
   it('runs as `python x.pex` and as `./x.pex`', async () => {
     // No constraints: the preamble tries python3 first, whatever python3.X names (or shims) PATH holds.
     const { path: out, pexHash } = await buildArchive({ ...input, interpreterConstraints: [], out: path.join(dir, 'run', 'x.pex') });
-    expect(execFileSync(testPython, [out, 'a b'], { encoding: 'utf8' })).toBe(`${pexHash} pexnx a b\n`);
-    expect(execFileSync(out, ['c'], { encoding: 'utf8' })).toBe(`${pexHash} pexnx c\n`);
+    expect(execFileSync(testPython, [out, 'a b'], { encoding: 'utf8' })).toBe(`${venvsSubdir(pexHash)} pexnx a b\n`);
+    expect(execFileSync(out, ['c'], { encoding: 'utf8' })).toBe(`${venvsSubdir(pexHash)} pexnx c\n`);
   });
 
   const unzip = spawnSync('unzip', ['-v']).status === 0;
@@ -209,10 +210,49 @@ describe('buildArchive', () => {
   const runtimeDir = path.join(__dirname, '../../runtime');
   (existsSync(path.join(runtimeDir, 'preamble.sh')) ? it : it.skip)('renders the shipped runtime by default', async () => {
     const { path: out, pexHash } = await buildArchive({ ...input, runtimeDir: undefined, out: path.join(dir, 'real', 'x.pex') });
-    const head = readFileSync(out).subarray(0, 4096).toString('latin1');
-    expect(head).not.toContain('@PEX_HASH@');
-    expect(head).not.toContain('@PYTHONS@');
-    expect(head).toContain(pexHash);
+    // The whole of both templates, as Python reads them.
+    const bytes = readFileSync(out);
+    const preamble = bytes.subarray(0, bytes.indexOf('PK\x03\x04', 0, 'latin1')).toString('utf8');
+    const main = execFileSync(testPython, ['-c', 'import sys, zipfile; sys.stdout.write(zipfile.ZipFile(sys.argv[1]).read("__main__.py").decode())', out], {
+      encoding: 'utf8',
+    });
+    for (const text of [preamble, main]) {
+      expect(text).not.toMatch(/@[A-Z][A-Z0-9_]*@/);
+      expect(text).toContain(`${venvsSubdir(pexHash)}`);
+    }
+    expect(preamble).toContain(`case "${CONTRACT.overrides.map((name) => `\${${name}-}`).join('')}" in`);
+    expect(main).toContain(`OVERRIDES = "${CONTRACT.overrides.join(' ')}".split()`);
+  });
+
+  it('fails, writing nothing, when a template has a token it does not know or lacks one it needs', async () => {
+    const runtime = fakeRuntime(path.join(dir, 'broken-runtime'));
+    const main = readFileSync(path.join(runtime, '__main__.py'), 'utf8');
+    const out = path.join(dir, 'broken', 'x.pex');
+    writeFileSync(path.join(runtime, '__main__.py'), main.replace('@VENVS@', 'nx1'));
+    await expect(buildArchive({ ...input, runtimeDir: runtime, out })).rejects.toThrow(
+      "the archive runtime's __main__.py does not fit this builder (no @VENVS@): reinstall the pex plugin",
+    );
+    writeFileSync(path.join(runtime, '__main__.py'), `${main}# @PEX_ROOT@\n`);
+    await expect(buildArchive({ ...input, runtimeDir: runtime, out })).rejects.toThrow('(unknown token @PEX_ROOT@)');
+    expect(existsSync(path.dirname(out)) ? readdirSync(path.dirname(out)) : []).toEqual([]);
+  });
+});
+
+describe('render', () => {
+  it('replaces every token, however far into the file', () => {
+    const far = `${'x'.repeat(100_000)}@B@`;
+    expect(render(`@A@ ${far} @A@`, { A: '1', B: '2' }, 't')).toBe(`1 ${'x'.repeat(100_000)}2 1`);
+  });
+
+  it('names every unknown and every missing token', () => {
+    expect(() => render('@A@ @C@ @D@', { A: '1', B: '2' }, 'preamble.sh')).toThrow(
+      "the archive runtime's preamble.sh does not fit this builder (unknown token @C@, unknown token @D@, no @B@)",
+    );
+    expect(() => render('', { A: '1' }, 't')).toThrow(PexError);
+  });
+
+  it('leaves what is no token alone, and does not render values again', () => {
+    expect(render('exec "$@" a@b.c @lower@ @A@', { A: '@A@' }, 't')).toBe('exec "$@" a@b.c @lower@ @A@');
   });
 });
 

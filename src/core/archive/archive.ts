@@ -3,11 +3,9 @@ import * as path from 'node:path';
 import { PassThrough, pipeline as pipelineCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ZipFile } from 'yazl';
-import { tempWriteStream } from '../common';
+import { CONTRACT, isReservedEntry, PexError, tempWriteStream, venvsSubdir, verifyingSha256 } from '../common';
 import { candidateNames } from '../python';
-import { PexError } from '../common';
-import { verifyingSha256 } from '../common';
-import { buildPexInfo, codeHash } from './pexInfo';
+import { buildPexInfo, codeHash, PexInfoInput } from './pexInfo';
 import { assertSafeWheel } from '../wheel';
 import { parseWheelName } from '../wheel';
 import { makeOffsetsAbsolute } from './zipOffsets';
@@ -22,6 +20,8 @@ export interface ArchiveInput {
   /** Its files go to the archive root (and the venv's site-packages). */
   sourcesDir?: string;
   buildProperties?: Record<string, unknown>;
+  venvBinPath?: PexInfoInput['venvBinPath'];
+  stripPexEnv?: boolean;
   /** Holds preamble.sh, __main__.py and pexnx/; defaults to the runtime shipped beside this module. */
   runtimeDir?: string;
 }
@@ -37,7 +37,6 @@ const DOS_EPOCH = new Date(1980, 0, 1, 0, 0, 0);
 const FILE_MODE = 0o100644;
 // Leaves room for deflate overhead and the preamble; beyond it every offset may need 64 bits.
 const ZIP64_THRESHOLD = 0xf0000000;
-const RESERVED = /^(PEX-INFO|__main__\.py|\.bootstrap\/.*|\.deps\/.*)$/;
 
 interface Runtime {
   preamble: string;
@@ -55,7 +54,7 @@ function readRuntime(dir: string): Runtime {
   const main = readFileSync(need('__main__.py'), 'utf8');
   const pexnx = need('pexnx');
   const bootstrap = readdirSync(pexnx, { withFileTypes: true })
-    .filter((e) => e.isFile() && e.name.endsWith('.py'))
+    .filter((e) => e.isFile() && /\.(py|json)$/.test(e.name)) // the modules and the contract they read
     .map((e) => ({ name: `.bootstrap/pexnx/${e.name}`, data: readFileSync(path.join(pexnx, e.name)) }));
   return { preamble, main, bootstrap };
 }
@@ -89,7 +88,7 @@ function readSources(dir: string): Array<{ path: string; data: Buffer }> {
         seen.add(real);
         if (name !== '__pycache__') walk(relPath);
       } else if (stat.isFile() && !name.endsWith('.pyc')) {
-        if (RESERVED.test(relPath)) {
+        if (isReservedEntry(relPath)) {
           throw new PexError(`${path.join(dir, relPath)} would replace the archive's own ${relPath}: rename or move it`);
         }
         files.push({ path: relPath, data: readFileSync(path.join(dir, relPath)) });
@@ -100,8 +99,40 @@ function readSources(dir: string): Array<{ path: string; data: Buffer }> {
   return files;
 }
 
-function render(template: string, values: Record<string, string>): string {
-  return template.replace(/@([A-Z_]+)@/g, (token, key: string) => values[key] ?? token);
+/**
+ * Replaces each `@TOKEN@` of a runtime template. A token without a value, or a value whose
+ * token the template lacks, means the runtime and this builder disagree: an error, never
+ * an archive whose fast path silently misses.
+ */
+export function render(template: string, values: Record<string, string>, name: string): string {
+  const unused = new Set(Object.keys(values));
+  const unknown = new Set<string>();
+  const text = template.replace(/@([A-Z][A-Z0-9_]*)@/g, (token, key: string) => {
+    if (!Object.hasOwn(values, key)) {
+      unknown.add(token);
+      return token;
+    }
+    unused.delete(key);
+    return values[key];
+  });
+  if (unknown.size || unused.size) {
+    const problems = [...[...unknown].map((t) => `unknown token ${t}`), ...[...unused].map((k) => `no @${k}@`)];
+    throw new PexError(`the archive runtime's ${name} does not fit this builder (${problems.join(', ')}): reinstall the pex plugin`);
+  }
+  return text;
+}
+
+/** The templates' token values (docs/archive-format.md, Templates); `pythons` is the `@PYTHONS@` list. */
+export function templateValues(pexHash: string, pythons: string): { preamble: Record<string, string>; main: Record<string, string> } {
+  const venvs = venvsSubdir(pexHash);
+  return {
+    preamble: {
+      VENVS: venvs,
+      OVERRIDES: CONTRACT.overrides.map((name) => `\${${name}-}`).join(''),
+      PYTHONS: pythons,
+    },
+    main: { VENVS: venvs, OVERRIDES: CONTRACT.overrides.join(' ') },
+  };
 }
 
 type Entry = { name: string; data: Buffer } | { name: string; wheel: ArchiveInput['wheels'][number]; size: number };
@@ -127,18 +158,21 @@ export async function buildArchive(input: ArchiveInput): Promise<BuiltArchive> {
     interpreterConstraints: input.interpreterConstraints,
     codeHash: codeHash(sources),
     buildProperties: input.buildProperties ?? {},
+    venvBinPath: input.venvBinPath,
+    stripPexEnv: input.stripPexEnv,
   });
 
+  const values = templateValues(pexHash, pythons);
   const entries: Entry[] = [
     ...runtime.bootstrap,
     ...input.wheels.map((wheel) => ({ name: `.deps/${wheel.filename}`, wheel, size: statSync(wheel.path).size })),
     { name: 'PEX-INFO', data: Buffer.from(json) },
-    { name: '__main__.py', data: Buffer.from(render(runtime.main, { PEX_HASH: pexHash })) },
+    { name: '__main__.py', data: Buffer.from(render(runtime.main, values.main, '__main__.py')) },
     ...sources.map((file) => ({ name: file.path, data: file.data })),
   ];
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
-  const preamble = Buffer.from(render(runtime.preamble, { PEX_HASH: pexHash, PYTHONS: pythons }));
+  const preamble = Buffer.from(render(runtime.preamble, values.preamble, 'preamble.sh'));
   const total = preamble.length + entries.reduce((n, e) => n + ('data' in e ? e.data.length : e.size), 0);
   const zip64 = total > ZIP64_THRESHOLD;
 

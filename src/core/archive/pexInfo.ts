@@ -9,6 +9,9 @@ export interface PexInfoInput {
   interpreterConstraints: string[];
   codeHash: string;
   buildProperties: Record<string, unknown>;
+  /** PEX's `venv_bin_path` (default `false`) and `strip_pex_env` (default true). */
+  venvBinPath?: 'false' | 'prepend' | 'append';
+  stripPexEnv?: boolean;
 }
 
 const IDENTIFIER = '[\\p{L}_][\\p{L}\\p{N}_]*';
@@ -65,9 +68,9 @@ export function buildPexInfo(input: PexInfoInput): { json: string; pexHash: stri
     pex_path: null,
     requirements: input.requirements,
     script: input.script || null,
-    strip_pex_env: true,
+    strip_pex_env: input.stripPexEnv ?? true,
     venv: true,
-    venv_bin_path: 'false',
+    venv_bin_path: input.venvBinPath ?? 'false',
     venv_copies: false,
     zip_safe: true,
   };

@@ -1,5 +1,7 @@
 export * from './atomicWrite';
+export * from './contract';
 export * from './errors';
 export * from './exec';
 export * from './hashing';
 export * from './urls';
+export * from './zip';

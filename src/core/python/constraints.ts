@@ -1,4 +1,4 @@
-import { PexError } from '../common';
+import { CONTRACT, PexError } from '../common';
 
 /**
  * Interpreter constraints: the PEP 440 specifier subset that describes CPython versions,
@@ -101,7 +101,8 @@ export function satisfies(constraints: string[], version: Version): boolean {
   return allows(constraints.map(parseConstraint), version);
 }
 
-const MINORS = Array.from({ length: 13 }, (_, i) => 20 - i); // 20 … 8, newest first
+const { oldest, newest } = CONTRACT.cpythonMinors;
+const MINORS = Array.from({ length: newest - oldest + 1 }, (_, i) => newest - i); // newest first
 // A minor is allowed when some patch release of it is; interpreters do not reach patch 100.
 const PATCHES = Array.from({ length: 100 }, (_, i) => i);
 

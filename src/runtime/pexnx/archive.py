@@ -6,7 +6,7 @@ import os
 import struct
 import zipfile
 
-from . import PexError
+from . import PexError, contract
 
 REBUILD = "rebuild the archive (it is corrupt or was modified)"
 
@@ -113,7 +113,5 @@ class Archive:
         return [
             member
             for member in self.zip.infolist()
-            if not member.filename.startswith((".bootstrap/", ".deps/"))
-            and member.filename not in ("PEX-INFO", "__main__.py")
-            and not member.is_dir()
+            if not contract.is_reserved(member.filename) and not member.is_dir()
         ]

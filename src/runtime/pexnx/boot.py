@@ -7,7 +7,7 @@ import time
 import zipfile
 import zlib
 
-from . import PexError, interpreter, venv
+from . import PexError, contract, interpreter, venv
 from .archive import Archive
 
 
@@ -60,7 +60,7 @@ def cached_venv(archive, key):
     import fcntl
     import shutil
 
-    sub = os.path.join("nx1", archive.info["pex_hash"][:16])
+    sub = contract.venvs_subdir(archive.info["pex_hash"])
     root = pex_root()
     if root and _complete(os.path.join(root, sub, key)):
         return os.path.join(root, sub, key)

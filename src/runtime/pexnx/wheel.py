@@ -7,9 +7,8 @@ import hashlib
 import io
 import os
 import posixpath
-import stat
 
-from . import PexError
+from . import PexError, contract
 
 _SKIP = ("RECORD", "RECORD.jws", "RECORD.p7s", "INSTALLER")  # rewritten by us
 
@@ -83,10 +82,9 @@ class Installer:
         return digest.digest(), size
 
     def _check(self, member, owner):
-        parts = member.filename.split("/")
-        if member.filename.startswith("/") or ".." in parts or stat.S_ISLNK(member.external_attr >> 16):
+        if contract.is_unsafe_entry(member.filename, member.external_attr >> 16):
             raise PexError(
-                "%s contains the unsafe entry %r (absolute, '..' or a symlink)" % (owner, member.filename),
+                "%s contains the unsafe entry %r (%s)" % (owner, member.filename, contract.UNSAFE_SAYS),
                 self.where,
                 "rebuild it without such entries; nothing was installed",
             )
