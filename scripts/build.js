@@ -28,8 +28,10 @@ function copyMatching(dir, keep) {
   }
 }
 
-copyMatching(src, (rel, name) =>
-  name === 'schema.json' ||
-  rel.split(path.sep).includes('files') ||
-  (rel.startsWith(`runtime${path.sep}`) && !rel.includes(`${path.sep}tests${path.sep}`) && !name.endsWith('.pyc')),
+copyMatching(
+  src,
+  (rel, name) =>
+    name === 'schema.json' ||
+    rel.split(path.sep).includes('files') ||
+    (rel.startsWith(`runtime${path.sep}`) && !rel.includes(`${path.sep}tests${path.sep}`) && !name.endsWith('.pyc')),
 );

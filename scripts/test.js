@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm test: build, then unit specs, the runtime suite on every CPython 3.8+ here, and the e2e suite.
+// npm test: build, lint, then unit specs, the runtime suite on every CPython 3.8+ here, and the e2e suite.
 // Ends with one line counting every test case of every step.
 'use strict';
 const { spawnSync } = require('node:child_process');
@@ -24,14 +24,28 @@ function jestStep(project, extra = []) {
 }
 
 function scriptStep(script, closing) {
-  const r = spawnSync(process.execPath, [path.join(__dirname, script)], { cwd: root, stdio: ['inherit', 'pipe', 'inherit'], encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [path.join(__dirname, script)], {
+    cwd: root,
+    stdio: ['inherit', 'pipe', 'inherit'],
+    encoding: 'utf8',
+  });
   process.stdout.write(r.stdout);
   const m = closing.exec(r.stdout);
   return { ok: r.status === 0, passed: m ? Number(m[1]) : 0, failed: m ? Number(m[2]) : 1 };
 }
 
+/** A step that runs one of these scripts and counts no test cases. */
+function nodeStep(script) {
+  return () => ({
+    ok: spawnSync(process.execPath, [path.join(__dirname, script)], { cwd: root, stdio: 'inherit' }).status === 0,
+    passed: 0,
+    failed: 0,
+  });
+}
+
 const steps = [
-  ['build', () => ({ ok: spawnSync(process.execPath, [path.join(__dirname, 'build.js')], { cwd: root, stdio: 'inherit' }).status === 0, passed: 0, failed: 0 })],
+  ['build', nodeStep('build.js')],
+  ['lint', nodeStep('lint.js')],
   ['unit', () => jestStep('unit')],
   ['runtime', () => scriptStep('test-runtime.js', /^runtime: (\d+) passed, (\d+) failed$/m)],
   ['e2e', () => jestStep('e2e', ['--runInBand'])],

@@ -22,7 +22,9 @@ async function build(request) {
       fs.mkdirSync(path.dirname(path.join(sources, rel)), { recursive: true });
       fs.writeFileSync(path.join(sources, rel), Buffer.from(data, 'base64'));
     }
-    const wheels = await Promise.all(request.wheels.map(async (p) => ({ filename: path.basename(p), path: p, sha256: await sha256File(p) })));
+    const wheels = await Promise.all(
+      request.wheels.map(async (p) => ({ filename: path.basename(p), path: p, sha256: await sha256File(p) })),
+    );
     await buildArchive({ ...request, wheels, sourcesDir: sources });
   } finally {
     if (sources) fs.rmSync(sources, { recursive: true, force: true });

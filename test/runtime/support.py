@@ -173,7 +173,7 @@ def tampered(built, info=None, distributions=None, add_wheels=(), replace=None):
         new["distributions"] = dict(
             old["distributions"],
             **{name: hashlib.sha256(data).hexdigest() for name, data in extra.items()},
-            **(distributions or {})
+            **(distributions or {}),
         )
         return new
 

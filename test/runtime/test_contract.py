@@ -29,7 +29,10 @@ def python_names(constraints):
     minors = [
         m
         for m in contract.CPYTHON_MINORS
-        if parsed and any(interpreter.matches(interpreter.Interpreter("cpython", (3, m, micro), ""), parsed) for micro in range(100))
+        if parsed
+        and any(
+            interpreter.matches(interpreter.Interpreter("cpython", (3, m, micro), ""), parsed) for micro in range(100)
+        )
     ]
     return ["python3"] + ["python3.%d" % m for m in minors] + ["python"]
 
@@ -38,7 +41,9 @@ COLD = b"import sys\n\n\ndef main(path, key):\n    print('cold')\n    sys.exit(3
 
 
 def wheel_with(entry, link=False):
-    path = make_wheel({"name": "odd", "version": "1.0"}, {"odd/__init__.py": b""} if link else {"odd/__init__.py": b"", entry: b"x"})
+    path = make_wheel(
+        {"name": "odd", "version": "1.0"}, {"odd/__init__.py": b""} if link else {"odd/__init__.py": b"", entry: b"x"}
+    )
     if link:
         with zipfile.ZipFile(path, "a") as zf:
             member = zipfile.ZipInfo(entry, (1980, 1, 1, 0, 0, 0))
@@ -62,7 +67,9 @@ class RenderedContractTest(Case):
     def test_the_fast_path_checks_the_contracts_override_variables_and_venvs_dir(self):
         pex, info = archive(script="hello")
         main = main_of(pex)
-        self.assertEqual(re.search(r'^OVERRIDES = "(.*)"\.split\(\)$', main, re.M).group(1).split(), list(contract.OVERRIDES))
+        self.assertEqual(
+            re.search(r'^OVERRIDES = "(.*)"\.split\(\)$', main, re.M).group(1).split(), list(contract.OVERRIDES)
+        )
         self.assertEqual(re.search(r'^VENVS = "(.*)"$', main, re.M).group(1), contract.venvs_subdir(info["pex_hash"]))
 
     def test_every_override_variable_takes_the_cold_path_and_nothing_else_does(self):
@@ -102,7 +109,9 @@ class UnsafeEntriesTest(Case):
     def test_both_sides_refuse_the_same_entries(self):
         for entry, link in self.UNSAFE:
             odd = wheel_with(entry, link)
-            with self.assertRaisesRegex(BuildError, "unsafe entry '%s' \\(%s\\)" % (re.escape(entry), re.escape(contract.UNSAFE_SAYS))):
+            with self.assertRaisesRegex(
+                BuildError, "unsafe entry '%s' \\(%s\\)" % (re.escape(entry), re.escape(contract.UNSAFE_SAYS))
+            ):
                 build_archive(os.path.join(self.tmp, "x.pex"), [odd])
             pex, _ = tampered(archive(wheels=[]), add_wheels=[odd])
             err = self.run_cmd([pex, "-c", "pass"], code=1)[1]

@@ -23,14 +23,21 @@ def main():
 
 class ParamsTest(Case):
     def test_parameters_round_trip_whatever_the_names(self):
-        scripts = {"plain": ("call", "pkg.cli:main"), "tab\there": ("exec", "tab\there"), "back\\slash\nnl": ("python", "x")}
+        scripts = {
+            "plain": ("call", "pkg.cli:main"),
+            "tab\there": ("exec", "tab\there"),
+            "back\\slash\nnl": ("python", "x"),
+        }
         for entry in (None, ("call", "pkg.cli:main"), ("module", "pkg"), ("exec", "tab\there")):
             for bin_path, strip in (("false", True), ("prepend", False), ("append", True)):
                 text = runner.dump_params(entry, scripts, bin_path, strip)
                 self.assertEqual(runner.load_params(text), (entry, scripts, bin_path, strip))
 
     def test_the_files_are_the_module_as_it_is_and_its_parameters(self):
-        files = {name: (data, mode) for name, data, mode in runner_files.files("#!/v/bin/python -sE\n", None, {}, "false", True)}
+        files = {
+            name: (data, mode)
+            for name, data, mode in runner_files.files("#!/v/bin/python -sE\n", None, {}, "false", True)
+        }
         self.assertEqual(sorted(files), ["__main__.py", "pex", runner.PARAMS])
         self.assertEqual(files["pex"], (b"#!/v/bin/python -sE\n" + SOURCE, 0o755))
         self.assertEqual(files["__main__.py"], files["pex"])
@@ -62,7 +69,9 @@ class RunnerFileTest(Case):
         with open(os.path.join(self.lib, "probe.py"), "wb") as f:
             f.write(PROBE)
         scripts = {"probe": ("call", "probe:main"), "other": ("call", "probe:main")}
-        for name, data, mode in runner_files.files("#!%s/bin/python -sE\n" % self.venv, ("call", "probe:main"), scripts, "false", True):
+        for name, data, mode in runner_files.files(
+            "#!%s/bin/python -sE\n" % self.venv, ("call", "probe:main"), scripts, "false", True
+        ):
             with open(os.path.join(self.venv, name), "wb") as f:
                 f.write(data)
             os.chmod(os.path.join(self.venv, name), mode)
@@ -70,9 +79,15 @@ class RunnerFileTest(Case):
     def run_runner(self, env=None, code=0):
         # What `python -sE` has loaded before any code of ours runs: the runner may add only os.
         baseline = subprocess.run(
-            [PYTHON, "-sE", "-c", "import sys; print(','.join(sys.modules))"], stdout=subprocess.PIPE, universal_newlines=True
+            [PYTHON, "-sE", "-c", "import sys; print(','.join(sys.modules))"],
+            stdout=subprocess.PIPE,
+            universal_newlines=True,
         ).stdout.strip()
-        return self.run_cmd([os.path.join(self.venv, "pex"), baseline], env=dict({"PEX_EXTRA_SYS_PATH": self.lib}, **(env or {})), code=code)
+        return self.run_cmd(
+            [os.path.join(self.venv, "pex"), baseline],
+            env=dict({"PEX_EXTRA_SYS_PATH": self.lib}, **(env or {})),
+            code=code,
+        )
 
     def test_it_imports_nothing_but_os_and_sys_before_the_tool(self):
         self.assertIn(self.run_runner()[0].strip(), ("-", "os"))

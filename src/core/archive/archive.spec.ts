@@ -24,7 +24,8 @@ function fakeRuntime(root: string): string {
   );
   writeFileSync(
     path.join(runtime, '__main__.py'),
-    'import sys\n# @OVERRIDES@\nsys.path.insert(0, sys.argv[0] + "/.bootstrap")\nimport pexnx\nprint("@VENVS@", pexnx.NAME, *sys.argv[1:])\n',
+    'import sys\n# @OVERRIDES@\nsys.path.insert(0, sys.argv[0] + "/.bootstrap")\n' +
+      'import pexnx\nprint("@VENVS@", pexnx.NAME, *sys.argv[1:])\n',
   );
   writeFileSync(path.join(runtime, 'pexnx', '__init__.py'), 'NAME = "pexnx"\n');
   writeFileSync(path.join(runtime, 'pexnx', 'notes.txt'), 'not python: stays out\n');
@@ -81,9 +82,7 @@ beforeAll(async () => {
   writeFileSync(path.join(sources, 'tool', '__pycache__', 'cli.cpython-311.pyc'), 'junk');
   input = {
     out: path.join(dir, 'dist', 'tool.pex'),
-    wheels: await Promise.all(
-      [beta, alpha].map(async (p) => ({ filename: path.basename(p), path: p, sha256: await sha256File(p) })),
-    ),
+    wheels: await Promise.all([beta, alpha].map(async (p) => ({ filename: path.basename(p), path: p, sha256: await sha256File(p) }))),
     requirements: ['alpha', 'beta'],
     entryPoint: 'tool.cli:main',
     interpreterConstraints: ['>=3.8'],
@@ -126,9 +125,13 @@ describe('buildArchive', () => {
     expect(assertAbsoluteOffsets(input.out)).toBe(names.length);
 
     const info = JSON.parse(
-      execFileSync(testPython, ['-c', 'import sys, zipfile; sys.stdout.write(zipfile.ZipFile(sys.argv[1]).read("PEX-INFO").decode())', input.out], {
-        encoding: 'utf8',
-      }),
+      execFileSync(
+        testPython,
+        ['-c', 'import sys, zipfile; sys.stdout.write(zipfile.ZipFile(sys.argv[1]).read("PEX-INFO").decode())', input.out],
+        {
+          encoding: 'utf8',
+        },
+      ),
     );
     expect(info.pex_hash).toBe(built.pexHash);
     expect(info.entry_point).toBe('tool.cli:main');
@@ -137,10 +140,12 @@ describe('buildArchive', () => {
 
   it('keeps wheels byte-identical', async () => {
     await buildArchive(input);
-    const extracted = execFileSync(
-      testPython,
-      ['-c', 'import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read(".deps/" + sys.argv[2]))', input.out, input.wheels[1].filename],
-    );
+    const extracted = execFileSync(testPython, [
+      '-c',
+      'import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read(".deps/" + sys.argv[2]))',
+      input.out,
+      input.wheels[1].filename,
+    ]);
     expect(extracted.equals(readFileSync(input.wheels[1].path))).toBe(true);
   });
 
@@ -213,9 +218,13 @@ describe('buildArchive', () => {
     // The whole of both templates, as Python reads them.
     const bytes = readFileSync(out);
     const preamble = bytes.subarray(0, bytes.indexOf('PK\x03\x04', 0, 'latin1')).toString('utf8');
-    const main = execFileSync(testPython, ['-c', 'import sys, zipfile; sys.stdout.write(zipfile.ZipFile(sys.argv[1]).read("__main__.py").decode())', out], {
-      encoding: 'utf8',
-    });
+    const main = execFileSync(
+      testPython,
+      ['-c', 'import sys, zipfile; sys.stdout.write(zipfile.ZipFile(sys.argv[1]).read("__main__.py").decode())', out],
+      {
+        encoding: 'utf8',
+      },
+    );
     for (const text of [preamble, main]) {
       expect(text).not.toMatch(/@[A-Z][A-Z0-9_]*@/);
       expect(text).toContain(`${venvsSubdir(pexHash)}`);
@@ -265,7 +274,11 @@ async function wheelWith(file: string, member: string, link = false, data: Buffe
   const placeholder = member.replace(/[^/]/g, 'q').replace(/\//g, 'Q');
   const zip = new ZipFile();
   zip.addBuffer(Buffer.from(''), 'evil/__init__.py', { mtime: new Date(1980, 0, 1) });
-  zip.addBuffer(link ? Buffer.from('/etc/passwd') : data, placeholder, { mtime: new Date(1980, 0, 1), mode: link ? 0o120777 : 0o100644, compress: false });
+  zip.addBuffer(link ? Buffer.from('/etc/passwd') : data, placeholder, {
+    mtime: new Date(1980, 0, 1),
+    mode: link ? 0o120777 : 0o100644,
+    compress: false,
+  });
   zip.end();
   const chunks: Buffer[] = [];
   for await (const chunk of zip.outputStream) chunks.push(chunk as Buffer);
@@ -284,13 +297,18 @@ describe('buildArchive with hostile input', () => {
     ['a nested .. entry', 'evil/../../evil.py', false],
     ['a symlink entry', 'evil/passwd', true],
   ])('refuses a wheel with %s, writing nothing', async (_, member, link) => {
-    const wheel = await wheelWith(path.join(dir, 'hostile', `${link ? 'l' : 'p'}${member.length}`, 'evil-1.0-py3-none-any.whl'), member, link);
+    const wheel = await wheelWith(
+      path.join(dir, 'hostile', `${link ? 'l' : 'p'}${member.length}`, 'evil-1.0-py3-none-any.whl'),
+      member,
+      link,
+    );
     const out = path.join(dir, 'hostile-out', 'x.pex');
     const wheels = [{ filename: 'evil-1.0-py3-none-any.whl', path: wheel, sha256: await sha256File(wheel) }];
     const error = await buildArchive({ ...input, out, wheels }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PexError);
     expect((error as Error).message).toBe(
-      `evil-1.0-py3-none-any.whl contains the unsafe entry '${member}' (absolute, '..', a backslash or a symlink): use a wheel without it; nothing was written`,
+      `evil-1.0-py3-none-any.whl contains the unsafe entry '${member}' (absolute, '..', a backslash or a symlink): ` +
+        'use a wheel without it; nothing was written',
     );
     expect(existsSync(path.dirname(out))).toBe(false);
   });
@@ -309,11 +327,14 @@ describe('buildArchive with hostile input', () => {
     symlinkSync(secret, path.join(sources, 'pkg', 'leak.txt'));
     rmSync(out);
     await expect(buildArchive({ ...input, out, sourcesDir: sources })).rejects.toThrow(
-      `${path.join(sources, 'pkg', 'leak.txt')} is a symlink to ${secret}, outside ${sources}: copy the file into ${sources} or remove the link`,
+      `${path.join(sources, 'pkg', 'leak.txt')} is a symlink to ${secret}, outside ${sources}: ` +
+        `copy the file into ${sources} or remove the link`,
     );
     rmSync(path.join(sources, 'pkg', 'leak.txt'));
     symlinkSync('..', path.join(sources, 'pkg', 'loop'));
-    await expect(buildArchive({ ...input, out, sourcesDir: sources })).rejects.toThrow(/loop links to a directory that is already included/);
+    await expect(buildArchive({ ...input, out, sourcesDir: sources })).rejects.toThrow(
+      /loop links to a directory that is already included/,
+    );
     expect(existsSync(out)).toBe(false);
   });
 
@@ -323,11 +344,23 @@ describe('buildArchive with hostile input', () => {
     await buildArchive({ ...input, out });
     const before = readFileSync(out);
     const wheels = [{ filename: 'big-1.0-py3-none-any.whl', path: big, sha256: await sha256File(big) }];
-    const killed = await killMidWrite(path.join(__dirname, 'archive.ts'), 'buildArchive', [{ ...input, out, wheels }], path.dirname(out), 1 << 20);
+    const killed = await killMidWrite(
+      path.join(__dirname, 'archive.ts'),
+      'buildArchive',
+      [{ ...input, out, wheels }],
+      path.dirname(out),
+      1 << 20,
+    );
     expect(killed).toBe(true);
     expect(readFileSync(out).equals(before)).toBe(true);
     rmSync(out);
-    const again = await killMidWrite(path.join(__dirname, 'archive.ts'), 'buildArchive', [{ ...input, out, wheels }], path.dirname(out), 1 << 20);
+    const again = await killMidWrite(
+      path.join(__dirname, 'archive.ts'),
+      'buildArchive',
+      [{ ...input, out, wheels }],
+      path.dirname(out),
+      1 << 20,
+    );
     expect(again).toBe(true);
     expect(existsSync(out)).toBe(false);
     await buildArchive({ ...input, out, wheels });

@@ -1,4 +1,15 @@
-import { chmodSync, createReadStream, existsSync, lstatSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  createReadStream,
+  existsSync,
+  lstatSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import * as path from 'node:path';
 import { PassThrough, pipeline as pipelineCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -186,7 +197,11 @@ export async function buildArchive(input: ArchiveInput): Promise<BuiltArchive> {
     } else {
       // Wheels are stored, not recompressed: byte copies, and the runtime reads them in place.
       zipfile.addReadStreamLazy(entry.name, { ...common, compress: false, size: entry.size }, (give) => {
-        const check = verifyingSha256(entry.wheel.sha256, entry.wheel.path, 'delete it (a corrupt cache entry is fetched again) and rebuild');
+        const check = verifyingSha256(
+          entry.wheel.sha256,
+          entry.wheel.path,
+          'delete it (a corrupt cache entry is fetched again) and rebuild',
+        );
         pipelineCallback(createReadStream(entry.wheel.path), check, (err) => {
           if (err) output.destroy(err);
         });

@@ -4,7 +4,12 @@ import { CENTRAL, centralEntries, dataStart, findEnd, LOCAL, readZip64End, ZipFo
 async function zipOf(files: Record<string, string>, options: { comment?: string; zip64?: boolean } = {}): Promise<Buffer> {
   const zip = new ZipFile();
   for (const [name, data] of Object.entries(files)) {
-    zip.addBuffer(Buffer.from(data), name, { mtime: new Date(1980, 0, 1), mode: 0o100755, compress: false, forceZip64Format: !!options.zip64 });
+    zip.addBuffer(Buffer.from(data), name, {
+      mtime: new Date(1980, 0, 1),
+      mode: 0o100755,
+      compress: false,
+      forceZip64Format: !!options.zip64,
+    });
   }
   zip.end({ comment: options.comment ?? '', forceZip64Format: !!options.zip64 });
   const chunks: Buffer[] = [];
@@ -34,7 +39,9 @@ describe('zip reader', () => {
     const end = findEnd(reader(buf), buf.length);
     expect(end.zip64Locator).toBeDefined();
     const zip64 = readZip64End(reader(buf), Number(end.zip64Locator!.record.readBigUInt64LE(8)));
-    expect(centralEntries(buf.subarray(zip64.directoryOffset, zip64.directoryOffset + zip64.directorySize)).map((e) => e.name)).toEqual(['a.txt']);
+    expect(centralEntries(buf.subarray(zip64.directoryOffset, zip64.directoryOffset + zip64.directorySize)).map((e) => e.name)).toEqual([
+      'a.txt',
+    ]);
   });
 
   it('reports damage as a ZipFormatError', async () => {

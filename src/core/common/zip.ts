@@ -98,7 +98,7 @@ export interface CentralEntry {
 /** The entries of a central directory held in `directory`, each checked to fit in it. */
 export function centralEntries(directory: Buffer): CentralEntry[] {
   const entries: CentralEntry[] = [];
-  for (let at = 0; at < directory.length; ) {
+  for (let at = 0; at < directory.length;) {
     if (at + CENTRAL.length > directory.length || directory.readUInt32LE(at) !== CENTRAL.signature) {
       throw new ZipFormatError('corrupt central directory');
     }

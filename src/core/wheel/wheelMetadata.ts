@@ -1,6 +1,18 @@
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { inflateRawSync } from 'node:zlib';
-import { CentralEntry, centralEntries, CONTRACT, dataStart, findEnd, isUnsafeEntry, MAX16, MAX32, PexError, ReadAt, ZipFormatError } from '../common';
+import {
+  CentralEntry,
+  centralEntries,
+  CONTRACT,
+  dataStart,
+  findEnd,
+  isUnsafeEntry,
+  MAX16,
+  MAX32,
+  PexError,
+  ReadAt,
+  ZipFormatError,
+} from '../common';
 
 /** What a wheel puts in the venv's bin/: console/gui scripts (name -> `module:func`) and `.data/scripts` files. */
 export interface WheelScripts {
@@ -84,7 +96,11 @@ export function parseEntryPoints(text: string): Record<string, string> {
       section = header[1].trim();
     } else if (section === 'console_scripts' || section === 'gui_scripts') {
       const eq = line.indexOf('=');
-      if (eq > 0) scripts[line.slice(0, eq).trim()] = line.slice(eq + 1).split('[')[0].trim();
+      if (eq > 0)
+        scripts[line.slice(0, eq).trim()] = line
+          .slice(eq + 1)
+          .split('[')[0]
+          .trim();
     }
   }
   return scripts;
@@ -96,9 +112,7 @@ export function readWheelScripts(wheelPath: string): WheelScripts {
   const entryPointsFile = members.find((m) => /^[^/]+\.dist-info\/entry_points\.txt$/.test(m.name));
   return {
     entryPoints: entryPointsFile ? parseEntryPoints(readMember(buf, entryPointsFile, wheelPath).toString('utf8')) : {},
-    dataScripts: members
-      .map((m) => /^[^/]+\.data\/scripts\/([^/]+)$/.exec(m.name)?.[1])
-      .filter((name): name is string => !!name),
+    dataScripts: members.map((m) => /^[^/]+\.data\/scripts\/([^/]+)$/.exec(m.name)?.[1]).filter((name): name is string => !!name),
   };
 }
 

@@ -79,7 +79,7 @@ class Archive:
             self.info = json.loads(self.pex_info_bytes.decode("utf-8"))
             _check_info(self.info)
         except (zipfile.BadZipFile, KeyError, ValueError, AttributeError, EOFError, OSError) as e:
-            raise PexError("cannot read PEX-INFO (%s)" % e, path, REBUILD)
+            raise PexError("cannot read PEX-INFO (%s)" % e, path, REBUILD) from e
         self._fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
 
     def wheel(self, name):
@@ -87,7 +87,7 @@ class Archive:
         try:
             member = self.zip.getinfo(".deps/" + name)
         except KeyError:
-            raise PexError(".deps/%s is listed in PEX-INFO but missing" % name, self.path, REBUILD)
+            raise PexError(".deps/%s is listed in PEX-INFO but missing" % name, self.path, REBUILD) from None
         header = os.pread(self._fd, 30, member.header_offset)
         if member.compress_type != zipfile.ZIP_STORED or header[:4] != b"PK\x03\x04":
             raise PexError(".deps/%s is not a STORED zip entry" % name, self.path, REBUILD)
@@ -106,7 +106,7 @@ class Archive:
         try:
             return zipfile.ZipFile(Slice(self._fd, start, member.file_size))
         except zipfile.BadZipFile as e:
-            raise PexError("%s is not a valid wheel (%s)" % (name, e), self.path, REBUILD)
+            raise PexError("%s is not a valid wheel (%s)" % (name, e), self.path, REBUILD) from e
 
     def sources(self):
         """Zip entries of the tool's own sources: everything but the runtime and the wheels."""

@@ -106,7 +106,11 @@ def _candidates(pex_python, pex_python_path):
         # PEX_PYTHON_PATH may list interpreters themselves, not only directories.
         found = [e for e in entries if pex_python_path and (not pex_python or os.path.basename(e) == pex_python)]
         # The contract's order: the user's default python3 first, then the newest python3.X.
-        names = [pex_python] if pex_python else ["python3"] + ["python3.%d" % m for m in contract.CPYTHON_MINORS] + ["python"]
+        names = (
+            [pex_python]
+            if pex_python
+            else ["python3"] + ["python3.%d" % m for m in contract.CPYTHON_MINORS] + ["python"]
+        )
         found += [os.path.join(d, name) for name in names for d in entries]
     # As in the preamble: a versioned name that is only a version-manager shim goes last
     # (a pyenv shim of an inactive version fails, slowly; the probe skips it). Stable sort.
