@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { render, templateValues } from '../archive';
+import { CONTRACT, isReservedEntry, isUnsafeEntry, venvsSubdir } from '../common';
 import { candidateNames } from '../python';
-import { CONTRACT, isReservedEntry, isUnsafeEntry, venvsSubdir } from './contract';
+import { render, templateValues } from './archive';
 
 const runtime = path.join(__dirname, '../../runtime');
 
