@@ -17,8 +17,7 @@ import { ZipFile } from 'yazl';
 import { CONTRACT, isReservedEntry, PexError, tempWriteStream, venvsSubdir, verifyingSha256 } from '../common';
 import { candidateNames } from '../python';
 import { buildPexInfo, codeHash, PexInfoInput } from './pexInfo';
-import { assertSafeWheel } from '../wheel';
-import { parseWheelName } from '../wheel';
+import { assertSafeWheel, parseWheelName } from '../wheel';
 import { makeOffsetsAbsolute } from './zipOffsets';
 
 export interface ArchiveInput {
