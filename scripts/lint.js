@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// npm run lint: prettier and eslint over the TypeScript and JavaScript, and ruff (its wasm
+// npm run lint: prettier and eslint over the TypeScript and JavaScript (and no line over
+// prettier's width, which it does not enforce on strings), and ruff (its wasm
 // build, so a fresh clone needs no Python tooling) over the Python of src/runtime and
 // test/runtime: ruff's checks and its formatter, at 120 columns as the code is written.
 //
@@ -33,6 +34,16 @@ async function main() {
   const python = files.filter((f) => f.endsWith('.py') && PYTHON_DIRS.some((d) => f.startsWith(d)));
   const findings = [];
 
+  // eslint first: its fixes (e.g. dropping a disable comment) may leave work for prettier.
+  const { ESLint } = require('eslint');
+  const eslint = new ESLint({ cwd: root, fix });
+  const results = scripts.length ? await eslint.lintFiles(scripts.map((f) => path.join(root, f))) : [];
+  if (fix) await ESLint.outputFixes(results);
+  for (const result of results) {
+    for (const m of result.messages)
+      findings.push(`${path.relative(root, result.filePath)}:${m.line}:${m.column}: ${m.message} (${m.ruleId ?? 'eslint'})`);
+  }
+
   const prettier = require('prettier');
   for (const file of scripts) {
     const abs = path.join(root, file);
@@ -44,15 +55,11 @@ async function main() {
     } else if (!(await prettier.check(text, options))) {
       findings.push(`${file}: not formatted (prettier)`);
     }
-  }
-
-  const { ESLint } = require('eslint');
-  const eslint = new ESLint({ cwd: root, fix });
-  const results = scripts.length ? await eslint.lintFiles(scripts.map((f) => path.join(root, f))) : [];
-  if (fix) await ESLint.outputFixes(results);
-  for (const result of results) {
-    for (const m of result.messages)
-      findings.push(`${path.relative(root, result.filePath)}:${m.line}:${m.column}: ${m.message} (${m.ruleId ?? 'eslint'})`);
+    // prettier does not split strings: what it leaves over the width is for a person to split.
+    const width = options.printWidth ?? 80;
+    (fix ? fs.readFileSync(abs, 'utf8') : text).split('\n').forEach((line, i) => {
+      if (line.length > width) findings.push(`${file}:${i + 1}: line of ${line.length} characters, over ${width} (width)`);
+    });
   }
 
   const { Workspace } = require('@astral-sh/ruff-wasm-nodejs');
