@@ -9,12 +9,12 @@ import { PexError } from '../common';
 import { verifyingSha256 } from '../common';
 import { buildPexInfo, codeHash } from './pexInfo';
 import { assertSafeWheel } from '../wheel';
-import { parseWheelName } from '../wheel';
+import { parseWheelName, WheelFile } from '../wheel';
 import { makeOffsetsAbsolute } from './zipOffsets';
 
 export interface ArchiveInput {
   out: string;
-  wheels: Array<{ filename: string; path: string; sha256: string }>;
+  wheels: WheelFile[];
   requirements: string[];
   entryPoint?: string;
   script?: string;

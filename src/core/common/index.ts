@@ -3,3 +3,4 @@ export * from './errors';
 export * from './exec';
 export * from './hashing';
 export * from './urls';
+export * from './report';

@@ -76,7 +76,7 @@ describe('defaultWheelCacheDir', () => {
 
 describe('fetchWheels', () => {
   it('stores file wheels content-addressed and returns them in lock order', async () => {
-    const fetched = await fetchWheels(relativeLock(), { cacheDir, workspaceRoot: workspace, interpreter });
+    const fetched = await fetchWheels(relativeLock(), { cacheDir, workspaceRoot: workspace, lockDir: workspace, interpreter });
     expect(fetched).toEqual([
       { filename: path.basename(alpha.file), sha256: alpha.sha256, path: path.join(cacheDir, 'sha256', alpha.sha256.slice(0, 2), alpha.sha256, path.basename(alpha.file)) },
       { filename: path.basename(beta.file), sha256: beta.sha256, path: cachePath(cacheDir, beta.sha256, path.basename(beta.file)) },
@@ -86,23 +86,25 @@ describe('fetchWheels', () => {
   });
 
   it('reuses a verified entry without copying (the source may even be gone)', async () => {
-    const [first] = await fetchWheels(relativeLock(), { cacheDir, workspaceRoot: workspace, interpreter });
+    const [first] = await fetchWheels(relativeLock(), { cacheDir, workspaceRoot: workspace, lockDir: workspace, interpreter });
     const before = statSync(first.path);
     renameSync(path.join(workspace, 'wheels'), path.join(workspace, 'moved'));
-    const [again] = await fetchWheels(relativeLock(), { cacheDir, workspaceRoot: workspace, interpreter: () => Promise.reject(new Error('not needed')) });
+    const [again] = await fetchWheels(relativeLock(), { cacheDir, workspaceRoot: workspace, lockDir: workspace, interpreter: () => Promise.reject(new Error('not needed')) });
     const after = statSync(again.path);
     expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
   });
 
   it('detects a corrupted entry and fetches it again', async () => {
-    const [first] = await fetchWheels(relativeLock(), { cacheDir, workspaceRoot: workspace, interpreter });
+    const [first] = await fetchWheels(relativeLock(), { cacheDir, workspaceRoot: workspace, lockDir: workspace, interpreter });
     writeFileSync(first.path, 'garbage');
-    const [repaired] = await fetchWheels(relativeLock(), { cacheDir, workspaceRoot: workspace, interpreter });
+    const [repaired] = await fetchWheels(relativeLock(), { cacheDir, workspaceRoot: workspace, lockDir: workspace, interpreter });
     expect(await sha256File(repaired.path)).toBe(alpha.sha256);
 
     writeFileSync(first.path, 'garbage again');
     renameSync(path.join(workspace, 'wheels'), path.join(workspace, 'moved'));
-    await expect(fetchWheels(relativeLock(), { cacheDir, workspaceRoot: workspace, interpreter })).rejects.toThrow(
+    // The fetch looks for the file by its sha256 on the configured locations: here none (no index, no find-links).
+    const noIndex = isolatedPipEnv({ PIP_NO_INDEX: '1' });
+    await expect(fetchWheels(relativeLock(), { cacheDir, workspaceRoot: workspace, lockDir: workspace, interpreter, env: noIndex })).rejects.toThrow(
       /wheels\/pexnx_alpha-1\.0-py3-none-any\.whl does not exist \(locked as file:wheels\/.*\): restore the file, or re-run the lock target/,
     );
     expect(existsSync(first.path)).toBe(false);
@@ -111,7 +113,7 @@ describe('fetchWheels', () => {
   it('refuses a source whose bytes changed, naming it and both hashes, storing nothing', async () => {
     const source = path.join(workspace, 'wheels', path.basename(beta.file));
     writeFileSync(source, Buffer.concat([readFileSync(source), Buffer.from('!')]));
-    const error = await fetchWheels(relativeLock(), { cacheDir, workspaceRoot: workspace, interpreter }).catch((e: unknown) => e);
+    const error = await fetchWheels(relativeLock(), { cacheDir, workspaceRoot: workspace, lockDir: workspace, interpreter }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PexError);
     const message = (error as Error).message;
     expect(message).toContain(source);
@@ -122,12 +124,12 @@ describe('fetchWheels', () => {
 
   it('takes absolute file URLs as they are', async () => {
     const lock = lockWith({ alpha: pathToFileURL(alpha.file).href, beta: pathToFileURL(beta.file).href });
-    const fetched = await fetchWheels(lock, { cacheDir, workspaceRoot: workspace, interpreter });
+    const fetched = await fetchWheels(lock, { cacheDir, workspaceRoot: workspace, lockDir: workspace, interpreter });
     expect(await sha256File(fetched[1].path)).toBe(beta.sha256);
   });
 
   it('lets concurrent fetchers share the cache', async () => {
-    const runs = await Promise.all([1, 2, 3].map(() => fetchWheels(relativeLock(), { cacheDir, workspaceRoot: workspace, interpreter })));
+    const runs = await Promise.all([1, 2, 3].map(() => fetchWheels(relativeLock(), { cacheDir, workspaceRoot: workspace, lockDir: workspace, interpreter })));
     for (const fetched of runs) expect(await sha256File(fetched[0].path)).toBe(alpha.sha256);
     expect(tree(cacheDir).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
@@ -142,12 +144,12 @@ describe('fetchWheels', () => {
       lock.pipOptions = [`--find-links ${base}/`];
       const env = isolatedPipEnv();
 
-      const unauthenticated = await fetchWheels(lock, { cacheDir, workspaceRoot: workspace, interpreter, env }).catch((e: unknown) => e);
+      const unauthenticated = await fetchWheels(lock, { cacheDir, workspaceRoot: workspace, lockDir: workspace, interpreter, env }).catch((e: unknown) => e);
       expect(unauthenticated).toBeInstanceOf(PexError);
       expect((unauthenticated as Error).message).toMatch(/^pip could not download pexnx_alpha-1\.0-py3-none-any\.whl, pexnx_beta-2\.0-py3-none-any\.whl: /);
 
       const pipOptions = [`--find-links http://me:s3cret@127.0.0.1:${server.port}/`];
-      const fetched = await fetchWheels(lock, { cacheDir, workspaceRoot: workspace, interpreter: async () => interpreter, env, pipOptions });
+      const fetched = await fetchWheels(lock, { cacheDir, workspaceRoot: workspace, lockDir: workspace, interpreter: async () => interpreter, env, pipOptions });
       expect(await sha256File(fetched[0].path)).toBe(alpha.sha256);
       expect(await sha256File(fetched[1].path)).toBe(beta.sha256);
       expect(tree(cacheDir).filter((f) => !f.startsWith('sha256/'))).toEqual([]);
@@ -159,7 +161,7 @@ describe('fetchWheels', () => {
   it('names an interpreter without pip when wheels must be downloaded, and stores nothing', async () => {
     const lock = lockWith({ alpha: `file:wheels/${path.basename(alpha.file)}`, beta: `http://127.0.0.1:9/${path.basename(beta.file)}` });
     const noPip = { ...interpreter, path: '/opt/no-pip/bin/python3', pip: null };
-    const error = await fetchWheels(lock, { cacheDir, workspaceRoot: workspace, interpreter: noPip }).catch((e: unknown) => e);
+    const error = await fetchWheels(lock, { cacheDir, workspaceRoot: workspace, lockDir: workspace, interpreter: noPip }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PexError);
     expect((error as Error).message).toBe(
       `/opt/no-pip/bin/python3 has no pip, which downloading ${path.basename(beta.file)} needs: run '/opt/no-pip/bin/python3 -m ensurepip --upgrade', or set the python option to another interpreter`,
@@ -176,7 +178,7 @@ describe('fetchWheels', () => {
       const base = `http://me:pw@127.0.0.1:${server.port}`;
       const lock = lockWith({ alpha: `file:wheels/${path.basename(alpha.file)}`, beta: `http://127.0.0.1:${server.port}/${path.basename(beta.file)}` });
       const env = isolatedPipEnv({ PIP_FIND_LINKS: `${base}/` });
-      const error = await fetchWheels(lock, { cacheDir, workspaceRoot: workspace, interpreter, env }).catch((e: unknown) => e);
+      const error = await fetchWheels(lock, { cacheDir, workspaceRoot: workspace, lockDir: workspace, interpreter, env }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(PexError);
       expect((error as Error).message).toContain(beta.sha256);
       expect((error as Error).message).not.toContain('pw@');
@@ -212,7 +214,7 @@ describe('fetchWheels', () => {
         }
       };
       const watcher = watch();
-      const runs = await Promise.all([1, 2].map(() => fetchWheels(bigLock(), { cacheDir, workspaceRoot: workspace, interpreter }))).finally(
+      const runs = await Promise.all([1, 2].map(() => fetchWheels(bigLock(), { cacheDir, workspaceRoot: workspace, lockDir: workspace, interpreter }))).finally(
         () => (watching = false),
       );
       await watcher;
@@ -223,7 +225,7 @@ describe('fetchWheels', () => {
 
     it('a fetch killed mid-copy leaves no entry at the final name, and the next fetch succeeds', async () => {
       const target = cachePath(cacheDir, big.sha256, 'big-1.0-py3-none-any.whl');
-      const options = { cacheDir, workspaceRoot: workspace, interpreter };
+      const options = { cacheDir, workspaceRoot: workspace, lockDir: workspace, interpreter };
       const killed = await killMidWrite(path.join(__dirname, 'wheelCache.ts'), 'fetchWheels', [bigLock(), options], cacheDir, 1 << 20);
       expect(killed).toBe(true);
       expect(existsSync(target)).toBe(false);
