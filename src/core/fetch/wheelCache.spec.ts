@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { PexError } from '../common';
+import { PexError, silentReporter } from '../common';
 import { sha256File } from '../common';
 import { Lockfile } from '../lock';
 import { inspectInterpreter, Interpreter } from '../python';
@@ -232,5 +232,58 @@ describe('fetchWheels', () => {
       const [fetched] = await fetchWheels(bigLock(), options);
       expect(await sha256File(fetched.path)).toBe(big.sha256);
     }, 60_000);
+  });
+});
+
+describe('a lock whose local files moved (portable locks)', () => {
+  const pathLock = (): Lockfile => {
+    const lock = relativeLock();
+    return { ...lock, lockVersion: 2, artifacts: lock.artifacts.map(({ url: _, ...a }) => ({ ...a, path: `../wheels/${a.filename}` })) };
+  };
+  const lines: string[] = [];
+  const report = { ...silentReporter, info: (line: string) => void lines.push(line) };
+  beforeEach(() => (lines.length = 0));
+
+  it('reads paths relative to the lock file', async () => {
+    const fetched = await fetchWheels(pathLock(), { cacheDir, workspaceRoot: workspace, lockDir: path.join(workspace, 'tools'), interpreter, report });
+    expect(await sha256File(fetched[1].path)).toBe(beta.sha256);
+    expect(lines).toEqual([]);
+  });
+
+  it('finds a file by its sha256 in the find-links pip is configured with, and says where', async () => {
+    renameSync(path.join(workspace, 'wheels'), path.join(workspace, 'moved'));
+    const env = isolatedPipEnv({ PIP_NO_INDEX: '1', PIP_FIND_LINKS: path.join(workspace, 'moved') });
+    const fetched = await fetchWheels(pathLock(), { cacheDir, workspaceRoot: workspace, lockDir: path.join(workspace, 'tools'), interpreter, env, report });
+    expect(await Promise.all(fetched.map((w) => sha256File(w.path)))).toEqual([alpha.sha256, beta.sha256]);
+    expect(lines).toEqual(
+      [alpha, beta].map(
+        (w) => `${path.basename(w.file)} is not at ${path.join(workspace, 'wheels', path.basename(w.file))}: using ${pathToFileURL(path.join(realpathSync(workspace), 'moved', path.basename(w.file))).href} (same sha256)`,
+      ),
+    );
+  });
+
+  it('downloads it from an index (here the findLinks of nx.json, over http) that has it', async () => {
+    const served = path.join(workspace, 'served');
+    renameSync(path.join(workspace, 'wheels'), served);
+    const server = await serveWheels(served, { user: 'me', password: 'pw' });
+    try {
+      const env = isolatedPipEnv({ PIP_NO_INDEX: '1' });
+      const index = { findLinks: [`http://me:pw@127.0.0.1:${server.port}/`] };
+      const fetched = await fetchWheels(pathLock(), { cacheDir, workspaceRoot: workspace, lockDir: path.join(workspace, 'tools'), interpreter, env, index, report });
+      expect(await sha256File(fetched[0].path)).toBe(alpha.sha256);
+      expect(lines[0]).toBe(`${path.basename(alpha.file)} is not at ${path.join(workspace, 'wheels', path.basename(alpha.file))}: using http://127.0.0.1:${server.port}/${path.basename(alpha.file)} (same sha256)`);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('does not take another file of the same name and version: only the locked sha256 counts', async () => {
+    const other = path.join(workspace, 'other');
+    await buildTestWheel(other, { name: 'pexnx-alpha', version: '1.0', files: { 'pexnx_alpha/extra.py': '' } });
+    rmSync(path.join(workspace, 'wheels'), { recursive: true });
+    const env = isolatedPipEnv({ PIP_NO_INDEX: '1', PIP_FIND_LINKS: other });
+    const error = await fetchWheels(pathLock(), { cacheDir, workspaceRoot: workspace, lockDir: path.join(workspace, 'tools'), interpreter, env, report }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PexError);
+    expect((error as Error).message).toMatch(/pexnx_alpha-1\.0-py3-none-any\.whl does not exist \(locked as \.\.\/wheels\/.*\): restore the file, or re-run the lock target; no configured index or find-links has a file with its sha256/);
   });
 });

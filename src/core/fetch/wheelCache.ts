@@ -108,6 +108,8 @@ function localSource(artifact: LockedArtifact, opts: FetchOptions): string | nul
   throw new PexError(`${artifact.filename} is locked with an unsupported URL '${url}': re-run the lock target`);
 }
 
+const indexUrls = (index: IndexOptions = {}) => [index.indexUrl ?? '', ...(index.extraIndexUrls ?? []), ...(index.findLinks ?? [])];
+
 const where = (artifact: LockedArtifact, opts: FetchOptions) => localSource(artifact, opts) ?? artifact.url ?? '';
 
 /**
@@ -185,7 +187,7 @@ async function download(downloads: Array<{ artifact: LockedArtifact; url: string
       interpreter: await interpreterOf(opts),
       pythonVersion: lock.interpreter.version,
       items,
-      credentialSources: credentialSources([...(opts.pipOptions ?? []), ...lock.pipOptions], opts.env),
+      credentialSources: credentialSources([...(opts.pipOptions ?? []), ...lock.pipOptions, ...indexUrls(opts.index)], opts.env),
       cwd: opts.workspaceRoot,
       env: opts.env,
       tempRoot: path.join(opts.cacheDir, 'tmp'),
