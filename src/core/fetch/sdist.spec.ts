@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { PexError } from '../common';
+import { PexError, silentReporter } from '../common';
 import { sha256File } from '../common';
 import { readLockfile } from '../lock';
 import { inspectInterpreter, Interpreter } from '../python';
@@ -65,12 +65,16 @@ test('the lock records the sdist itself: name, version, path relative to the loc
 test('the fetch builds the sdist into a wheel once; later fetches reuse it without pip', async () => {
   const lock = readLockfile(files().lockFile);
   const before = builds();
-  const first = await fetchWheels(lock, { cacheDir, workspaceRoot: workspace, lockDir: path.dirname(files().lockFile), interpreter, env });
+  const steps: string[] = [];
+  const report = { ...silentReporter, step: (line: string) => (steps.push(line), silentReporter.step(line)) };
+  const first = await fetchWheels(lock, { cacheDir, workspaceRoot: workspace, lockDir: path.dirname(files().lockFile), interpreter, env, report });
   expect(builds()).toBe(before + 1);
+  expect(steps).toEqual(['building pexnx-gamma 1.0 from its sdist…']);
   expect(first.map((w) => w.filename)).toEqual(['pexnx_beta-1.0-py3-none-any.whl', 'pexnx_gamma-1.0-py3-none-any.whl']);
   expect(first[1].sha256).toBe(await sha256File(first[1].path));
-  const again = await fetchWheels(lock, { cacheDir, workspaceRoot: workspace, lockDir: path.dirname(files().lockFile), interpreter: noInterpreter, env });
+  const again = await fetchWheels(lock, { cacheDir, workspaceRoot: workspace, lockDir: path.dirname(files().lockFile), interpreter: noInterpreter, env, report });
   expect(again).toEqual(first);
+  expect(steps).toHaveLength(1);
   expect(builds()).toBe(before + 1);
   expect(readdirSync(path.join(cacheDir, 'tmp'))).toEqual([]);
 });

@@ -241,8 +241,12 @@ describe('a lock whose local files moved (portable locks)', () => {
     return { ...lock, lockVersion: 2, artifacts: lock.artifacts.map(({ url: _, ...a }) => ({ ...a, path: `../wheels/${a.filename}` })) };
   };
   const lines: string[] = [];
-  const report = { ...silentReporter, info: (line: string) => void lines.push(line) };
-  beforeEach(() => (lines.length = 0));
+  const steps: string[] = [];
+  const report = { ...silentReporter, info: (line: string) => void lines.push(line), step: (line: string) => (steps.push(line), silentReporter.step(line)) };
+  beforeEach(() => {
+    lines.length = 0;
+    steps.length = 0;
+  });
 
   it('reads paths relative to the lock file', async () => {
     const fetched = await fetchWheels(pathLock(), { cacheDir, workspaceRoot: workspace, lockDir: path.join(workspace, 'tools'), interpreter, report });
@@ -271,9 +275,27 @@ describe('a lock whose local files moved (portable locks)', () => {
       const index = { findLinks: [`http://me:pw@127.0.0.1:${server.port}/`] };
       const fetched = await fetchWheels(pathLock(), { cacheDir, workspaceRoot: workspace, lockDir: path.join(workspace, 'tools'), interpreter, env, index, report });
       expect(await sha256File(fetched[0].path)).toBe(alpha.sha256);
+      expect(steps).toEqual(['downloading 2 wheels with pip…']);
       expect(lines[0]).toBe(`${path.basename(alpha.file)} is not at ${path.join(workspace, 'wheels', path.basename(alpha.file))}: using http://127.0.0.1:${server.port}/${path.basename(alpha.file)} (same sha256)`);
     } finally {
       await server.close();
+    }
+  });
+
+  it('fetches a file its locked URL no longer serves from another configured location that has it', async () => {
+    const gone = path.join(workspace, 'gone');
+    mkdirSync(gone);
+    const old = await serveWheels(gone, { user: 'me', password: 'pw' });
+    const lock = lockWith({ alpha: `http://127.0.0.1:${old.port}/${path.basename(alpha.file)}`, beta: `http://127.0.0.1:${old.port}/${path.basename(beta.file)}` });
+    try {
+      const env = isolatedPipEnv({ PIP_NO_INDEX: '1', PIP_FIND_LINKS: path.join(workspace, 'wheels') });
+      const fetched = await fetchWheels(lock, { cacheDir, workspaceRoot: workspace, lockDir: workspace, interpreter, env, report });
+      expect(await Promise.all(fetched.map((w) => sha256File(w.path)))).toEqual([alpha.sha256, beta.sha256]);
+      expect(lines[0]).toBe(
+        `${path.basename(alpha.file)} is not at http://127.0.0.1:${old.port}/${path.basename(alpha.file)}: using ${pathToFileURL(path.join(realpathSync(workspace), 'wheels', path.basename(alpha.file))).href} (same sha256)`,
+      );
+    } finally {
+      await old.close();
     }
   });
 

@@ -116,7 +116,7 @@ const where = (artifact: LockedArtifact, opts: FetchOptions) => localSource(arti
  * A locked file that is no longer where the lock says is looked for, by its sha256, on the
  * configured indexes and find-links; the user hears which location served it.
  */
-async function relocate(artifact: LockedArtifact, lock: Lockfile, opts: FetchOptions): Promise<string | null> {
+async function relocate(artifact: LockedArtifact, lock: Lockfile, opts: FetchOptions, failed = where(artifact, opts)): Promise<string | null> {
   const cwd = opts.requirementsDir ?? opts.workspaceRoot;
   const url = await pipLocate({
     interpreter: await interpreterOf(opts),
@@ -127,7 +127,7 @@ async function relocate(artifact: LockedArtifact, lock: Lockfile, opts: FetchOpt
     cwd,
     env: opts.env,
   });
-  if (url) (opts.report ?? silentReporter).info(`${artifact.filename} is not at ${where(artifact, opts)}: using ${stripCredentials(url)} (same sha256)`);
+  if (url && url !== failed) (opts.report ?? silentReporter).info(`${artifact.filename} is not at ${stripCredentials(failed)}: using ${stripCredentials(url)} (same sha256)`);
   return url;
 }
 
@@ -177,10 +177,36 @@ export async function fetchWheels(lock: Lockfile, opts: FetchOptions): Promise<W
   return result;
 }
 
-/** One pip call for all missing http(s) files, into a temp dir inside the cache (same file system, so renames are atomic). */
+/**
+ * One pip call for all missing http(s) files, into a temp dir inside the cache (same file
+ * system, so renames are atomic). When it fails, the files are looked for by sha256 on the
+ * configured locations (an index may have moved them), and fetched once more from there.
+ */
 async function download(downloads: Array<{ artifact: LockedArtifact; url: string }>, lock: Lockfile, opts: FetchOptions): Promise<void> {
-  const n = downloads.length;
-  const step = (opts.report ?? silentReporter).step(`downloading ${n} ${n === 1 ? 'file' : 'files'} with pip…`);
+  try {
+    await downloadOnce(downloads, lock, opts);
+  } catch (e) {
+    // Only pip's failure to fetch (not a changed file, not a missing pip) may mean the file moved.
+    if (!(e instanceof PexError) || !e.message.startsWith('pip could not download ')) throw e;
+    const moved: Array<{ artifact: LockedArtifact; url: string }> = [];
+    for (const { artifact, url } of downloads) {
+      if (await usable(cachePath(opts.cacheDir, artifact.sha256, artifact.filename), artifact.sha256)) continue;
+      const found = await relocate(artifact, lock, opts, url);
+      if (!found || found === url) throw e;
+      moved.push({ artifact, url: found });
+    }
+    const local = moved.filter((m) => m.url.startsWith('file:'));
+    for (const { artifact, url } of local) await store(fileURLToPath(url), artifact, cachePath(opts.cacheDir, artifact.sha256, artifact.filename), fileURLToPath(url));
+    const remote = moved.filter((m) => !m.url.startsWith('file:'));
+    if (remote.length) await downloadOnce(remote, lock, opts);
+  }
+}
+
+async function downloadOnce(downloads: Array<{ artifact: LockedArtifact; url: string }>, lock: Lockfile, opts: FetchOptions): Promise<void> {
+  const wheels = downloads.filter((d) => d.artifact.filename.endsWith('.whl')).length;
+  const sdists = downloads.length - wheels;
+  const count = (n: number, what: string) => (n ? [`${n} ${what}${n === 1 ? '' : 's'}`] : []);
+  const step = (opts.report ?? silentReporter).step(`downloading ${[...count(wheels, 'wheel'), ...count(sdists, 'sdist')].join(' and ')} with pip…`);
   try {
     const items: DownloadItem[] = downloads.map(({ artifact, url }) => ({ name: artifact.name, filename: artifact.filename, url, sha256: artifact.sha256 }));
     await pipDownload({
