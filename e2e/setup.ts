@@ -81,9 +81,21 @@ export function cacheStatus(output: string, task: string): 'miss' | 'local' | 'r
   return 'miss';
 }
 
-/** Our error lines (`pex: ...`, not the `pex: wrote`/`pex: locked` reports): bad input must give exactly one. */
+/**
+ * Our error lines: errors read `pex: <what, where, fix>`, information reads `[pex] <text>` (a
+ * step starting, a result, a change), see src/core/common/report.ts. Bad input must give exactly one.
+ */
 export function errorLines(output: string): string[] {
-  return output.split('\n').filter((l) => /pex: /.test(l) && !/pex: (wrote|locked) /.test(l));
+  return output.split('\n').filter((l) => /(^|\s)pex: /.test(l) && !/\[pex\] /.test(l));
+}
+
+/** Our information lines (`[pex] …`), without the prefix. */
+export function infoLines(output: string): string[] {
+  return output
+    .split('\n')
+    .map((l) => /\[pex\] (.*)$/.exec(l)?.[1])
+    .filter((l): l is string => l !== undefined)
+    .map((l) => l.trimEnd());
 }
 
 export function hasStackTrace(output: string): boolean {

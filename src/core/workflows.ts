@@ -2,14 +2,13 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
 import * as path from 'node:path';
 import { buildArchive } from './archive';
-import { PexError } from './common';
-import { run } from './common';
-import { assertLockFresh, Lockfile, readLockfile, writeLockfile } from './lock';
+import { PexError, Reporter, run, stripAnsi } from './common';
+import { assertLockFresh, assertUpgradedPackagesExist, keptPins, lockChanges, Lockfile, readLockfile, Upgrade, writeLockfile } from './lock';
 import { findInterpreter } from './python';
 import { parseRequirements, Requirements } from './requirements';
 import { IndexOptions, resolve } from './resolve';
 import { defaultWheelCacheDir, fetchWheels } from './fetch';
-import { availableScripts } from './wheel';
+import { assertEntryPointModule, availableScripts, WheelFile } from './wheel';
 
 /** The workflows behind the executors and generators: lock, build, materialize, run. No Nx here. */
 
@@ -25,6 +24,9 @@ export interface LockToolOptions extends ToolFiles {
   interpreterConstraints?: string[];
   index?: IndexOptions;
   env?: NodeJS.ProcessEnv;
+  /** Without it, every pin of the existing lock that the requirements still allow is kept. */
+  upgrade?: Upgrade;
+  report?: Reporter;
 }
 
 const rel = (files: ToolFiles, file: string) => path.relative(files.workspaceRoot, file) || file;
@@ -42,7 +44,7 @@ export function readRequirements(files: ToolFiles): Requirements {
 /** Resolves requirements text with pip for the target interpreter; nothing is written. */
 export async function resolveRequirements(
   requirements: Requirements,
-  opts: Omit<LockToolOptions, 'requirementsFile' | 'lockFile'> & { cwd: string },
+  opts: Omit<LockToolOptions, 'requirementsFile' | 'lockFile' | 'upgrade'> & { cwd: string; lockDir: string; pins?: string[] },
 ): Promise<Lockfile> {
   const constraints = opts.interpreterConstraints ?? [];
   const interpreter = await findInterpreter({ python: opts.python, constraints, env: opts.env });
@@ -54,30 +56,61 @@ export async function resolveRequirements(
     cwd: opts.cwd,
     index: opts.index,
     env: opts.env,
+    lockDir: opts.lockDir,
+    pins: opts.pins,
+    report: opts.report,
   });
 }
 
-export async function lockTool(opts: LockToolOptions): Promise<Lockfile> {
-  const requirements = readRequirements(opts);
-  const lock = await resolveRequirements(requirements, { ...opts, cwd: path.dirname(opts.requirementsFile) });
-  writeLockfile(opts.lockFile, lock);
-  return lock;
+/** The lock before this relock, when there is a readable one: its pins are kept, and the changes are told against it. */
+function previousLock(file: string): Lockfile | null {
+  if (!existsSync(file)) return null;
+  try {
+    return readLockfile(file);
+  } catch (e) {
+    if (e instanceof PexError) return null;
+    throw e;
+  }
 }
 
-export interface WheelFile {
-  filename: string;
-  path: string;
-  sha256: string;
+/** Locks, keeping the existing pins the requirements allow; `changes` lists what moved (see lockChanges). */
+export async function lockTool(opts: LockToolOptions): Promise<{ lock: Lockfile; previous: Lockfile | null; changes: string[] }> {
+  const requirements = readRequirements(opts);
+  const previous = previousLock(opts.lockFile);
+  const upgrade = opts.upgrade ?? {};
+  const lock = await resolveRequirements(requirements, {
+    ...opts,
+    cwd: path.dirname(opts.requirementsFile),
+    lockDir: path.dirname(opts.lockFile),
+    pins: keptPins(previous, upgrade),
+  });
+  assertUpgradedPackagesExist(lock, upgrade, rel(opts, opts.lockFile));
+  writeLockfile(opts.lockFile, lock);
+  return { lock, previous, changes: lockChanges(previous, lock) };
 }
 
 /** Fetches the lock's wheels into the shared cache; the interpreter is only probed when pip must download. */
 export async function fetchLockedWheels(
   lock: Lockfile,
-  opts: { workspaceRoot: string; python?: string; cacheDir?: string; env?: NodeJS.ProcessEnv; pipOptions?: string[]; requirementsDir?: string },
+  opts: {
+    workspaceRoot: string;
+    /** The lock file's directory: local files are recorded relative to it. */
+    lockDir: string;
+    python?: string;
+    cacheDir?: string;
+    env?: NodeJS.ProcessEnv;
+    pipOptions?: string[];
+    requirementsDir?: string;
+    index?: IndexOptions;
+    report?: Reporter;
+  },
 ): Promise<WheelFile[]> {
   return fetchWheels(lock, {
     pipOptions: opts.pipOptions,
     requirementsDir: opts.requirementsDir,
+    lockDir: opts.lockDir,
+    index: opts.index,
+    report: opts.report,
     cacheDir: opts.cacheDir ?? defaultWheelCacheDir(opts.env),
     workspaceRoot: opts.workspaceRoot,
     interpreter: () => findInterpreter({ python: opts.python, constraints: lock.interpreterConstraints, env: opts.env }),
@@ -104,6 +137,9 @@ export interface BuildToolOptions extends ToolFiles {
   python?: string;
   cacheDir?: string;
   env?: NodeJS.ProcessEnv;
+  /** nx.json's index options: where a locked file that moved is looked for. */
+  index?: IndexOptions;
+  report?: Reporter;
   /** The command that refreshes the lock, named in the stale-lock message. */
   lockCommand: string;
   pluginVersion: string;
@@ -120,8 +156,14 @@ export async function buildTool(opts: BuildToolOptions) {
   if (sourcesDir && !statSync(sourcesDir).isDirectory()) {
     throw new PexError(`${rel(opts, sourcesDir)} is not a directory: point the sources option at the tool's source dir`);
   }
-  const wheels = await fetchLockedWheels(lock, { ...opts, pipOptions: requirements.pipOptions, requirementsDir: path.dirname(opts.requirementsFile) });
+  const wheels = await fetchLockedWheels(lock, {
+    ...opts,
+    lockDir: path.dirname(opts.lockFile),
+    pipOptions: requirements.pipOptions,
+    requirementsDir: path.dirname(opts.requirementsFile),
+  });
   if (opts.script) assertScriptExists(opts.script, wheels, rel(opts, opts.lockFile));
+  if (opts.entryPoint) assertEntryPointModule(opts.entryPoint, wheels, sourcesDir, rel(opts, opts.lockFile));
   return buildArchive({
     out: opts.out,
     wheels,
@@ -169,7 +211,7 @@ export async function materializeVenv(opts: MaterializeOptions): Promise<void> {
   if (opts.prompt) args.push('--prompt', opts.prompt);
   const result = await run(opts.archive, args, { env: { ...(opts.env ?? process.env), PEX_TOOLS: '1' } });
   if (result.code !== 0) {
-    const line = result.stderr.trim().split('\n').pop() || `exit code ${result.code}`;
+    const line = stripAnsi(result.stderr).trim().split('\n').pop() || `exit code ${result.code}`;
     throw new PexError(`${opts.archive} venv ${opts.dest} failed: ${line}`);
   }
 }

@@ -1,7 +1,6 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { logger } from '@nx/devkit';
 import * as path from 'node:path';
-import { PexError } from '../core/common';
+import { createReporter, PexError, Reporter } from '../core/common';
 import type { IndexOptions } from '../core/resolve';
 
 /** What every executor needs from Nx: the project's root and name, and paths resolved against the workspace. */
@@ -51,14 +50,19 @@ export function indexOptions(options: IndexOptions, context: ExecutorContext): I
   return { ...pick(fromNxJson), ...pick(options) };
 }
 
-/** Runs an executor body; a PexError becomes one error line and a failed result, never a stack trace. */
-export async function runExecutorBody(body: () => Promise<boolean | void>): Promise<{ success: boolean }> {
+/**
+ * Runs an executor body with the reporter that prints its lines (see core/common/report: no
+ * colour off a terminal or with NO_COLOR); a PexError becomes one error line and a failed
+ * result, never a stack trace.
+ */
+export async function runExecutorBody(body: (report: Reporter) => Promise<boolean | void>): Promise<{ success: boolean }> {
+  const report = createReporter();
   try {
-    const ok = await body();
+    const ok = await body(report);
     return { success: ok !== false };
   } catch (e) {
     if (e instanceof PexError) {
-      logger.error(`pex: ${e.message}`);
+      report.error(e.message);
       return { success: false };
     }
     throw e;

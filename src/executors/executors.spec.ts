@@ -1,5 +1,4 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { logger } from '@nx/devkit';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,7 +49,7 @@ const venvDefaults = { archive: 'dist/{projectRoot}/{projectName}.pex', outputPa
 beforeAll(async () => {
   savedEnv = process.env;
   ws = mkdtempSync(path.join(tmpdir(), 'pex-executors-spec-'));
-  const quiet = jest.spyOn(logger, 'info').mockImplementation(() => undefined);
+  const quiet = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
   process.env = isolatedPipEnv({ PEX_NX_WHEEL_CACHE: path.join(ws, '.wheel-cache'), PEX_ROOT: path.join(ws, '.pex-root') });
   const tool = path.join(ws, 'tools/hello');
   await buildTestWheel(path.join(tool, 'wheels'), { name: 'hello', version: '1.0', consoleScripts: { hello: 'hello:main' } });
@@ -66,8 +65,11 @@ afterAll(() => {
 });
 beforeEach(() => {
   errors = [];
-  jest.spyOn(logger, 'error').mockImplementation((...args: unknown[]) => void errors.push(args.join(' ')));
-  jest.spyOn(logger, 'info').mockImplementation(() => undefined);
+  // The executors print through core/common/report, to stderr: `pex: ` lines are errors, `[pex] ` lines information.
+  jest.spyOn(process.stderr, 'write').mockImplementation((text: string | Uint8Array) => {
+    errors.push(...String(text).split('\n').filter((l) => l.startsWith('pex: ')));
+    return true;
+  });
 });
 afterEach(() => jest.restoreAllMocks());
 

@@ -144,6 +144,22 @@ class PathOrderTest(Case):
         shims = os.path.dirname(fake_shim(os.path.join(self.tmp, "pyenv", "shims"), "python" + high))
         self.assertEqual(self.version_via(os.pathsep.join([shims, real])), low)
 
+    def test_inactive_pyenv_versions_are_found_behind_their_shims(self):
+        high, p_high = self.others[-1]
+        pex, _ = archive(wheels=[], constraints=["==%s.*" % high])
+        pyenv = os.path.join(self.tmp, "pyenv")
+        shims = os.path.dirname(fake_shim(os.path.join(pyenv, "shims"), "python" + high))
+        # An installed, inactive version: pyenv's root holds it; only its shim is on PATH.
+        bin_dir = os.path.join(pyenv, "versions", "%s.0" % high, "bin")
+        os.makedirs(bin_dir)
+        os.symlink(p_high, os.path.join(bin_dir, "python" + high))
+        path = os.pathsep.join([shims, link_bin(self.tmp, "active", {"python3": PYTHON})])
+        self.assertEqual(self.run_cmd([PYTHON, pex] + PRINT_VERSION, env={"PATH": path})[0].strip(), high)
+        self.assertEqual(self.run_cmd([pex] + PRINT_VERSION, env={"PATH": path})[0].strip(), high)
+        # Without the shims dir on PATH, pyenv is not in use: nothing is looked up there.
+        err = self.run_cmd([PYTHON, pex] + PRINT_VERSION, env={"PATH": link_bin(self.tmp, "only", {"python3": PYTHON})}, code=1)[1]
+        self.assertNotIn(bin_dir, err)
+
     def test_nothing_fits_lists_what_was_found(self):
         (low, p_low), (high, _) = self.others[0], self.others[-1]
         pex, _ = archive(wheels=[], constraints=["==%s.*" % high])

@@ -17,12 +17,12 @@ import { ZipFile } from 'yazl';
 import { CONTRACT, isReservedEntry, PexError, tempWriteStream, venvsSubdir, verifyingSha256 } from '../common';
 import { candidateNames } from '../python';
 import { buildPexInfo, codeHash, PexInfoInput } from './pexInfo';
-import { assertSafeWheel, parseWheelName } from '../wheel';
+import { assertSafeWheel, parseWheelName, WheelFile } from '../wheel';
 import { makeOffsetsAbsolute } from './zipOffsets';
 
 export interface ArchiveInput {
   out: string;
-  wheels: Array<{ filename: string; path: string; sha256: string }>;
+  wheels: WheelFile[];
   requirements: string[];
   entryPoint?: string;
   script?: string;

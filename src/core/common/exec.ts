@@ -15,6 +15,8 @@ export interface RunOptions {
   input?: string;
   /** 'inherit' attaches the terminal; stdout and stderr are then not captured. */
   stdio?: 'pipe' | 'inherit';
+  /** Called with each complete line of stdout as it arrives (stdout is still captured). */
+  onLine?: (line: string) => void;
 }
 
 /** The one way the core starts processes: an argument array, never a shell string. */
@@ -28,7 +30,14 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
     });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
-    child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
+    let partial = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout.push(chunk);
+      if (!opts.onLine) return;
+      const lines = (partial + chunk.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      lines.forEach(opts.onLine);
+    });
     child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
     child.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') {

@@ -4,4 +4,5 @@ export * from './errors';
 export * from './exec';
 export * from './hashing';
 export * from './urls';
+export * from './report';
 export * from './zip';

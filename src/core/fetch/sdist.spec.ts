@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { PexError } from '../common';
+import { PexError, silentReporter } from '../common';
 import { sha256File } from '../common';
 import { readLockfile } from '../lock';
 import { inspectInterpreter, Interpreter } from '../python';
@@ -48,7 +48,7 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-test('the lock records the sdist itself: name, version, workspace-relative URL, sha256', async () => {
+test('the lock records the sdist itself: name, version, path relative to the lock, sha256', async () => {
   const lock = readLockfile(files().lockFile);
   expect(lock.artifacts).toEqual([
     expect.objectContaining({ name: 'pexnx-beta', filename: 'pexnx_beta-1.0-py3-none-any.whl' }),
@@ -56,7 +56,7 @@ test('the lock records the sdist itself: name, version, workspace-relative URL, 
       name: 'pexnx-gamma',
       version: '1.0',
       filename: 'pexnx-gamma-1.0.tar.gz',
-      url: 'file:tools/gamma/wheels/pexnx-gamma-1.0.tar.gz',
+      path: 'wheels/pexnx-gamma-1.0.tar.gz',
       sha256: await sha256File(path.join(workspace, 'tools/gamma/wheels/pexnx-gamma-1.0.tar.gz')),
     },
   ]);
@@ -65,22 +65,26 @@ test('the lock records the sdist itself: name, version, workspace-relative URL, 
 test('the fetch builds the sdist into a wheel once; later fetches reuse it without pip', async () => {
   const lock = readLockfile(files().lockFile);
   const before = builds();
-  const first = await fetchWheels(lock, { cacheDir, workspaceRoot: workspace, interpreter, env });
+  const steps: string[] = [];
+  const report = { ...silentReporter, step: (line: string) => (steps.push(line), silentReporter.step(line)) };
+  const first = await fetchWheels(lock, { cacheDir, workspaceRoot: workspace, lockDir: path.dirname(files().lockFile), interpreter, env, report });
   expect(builds()).toBe(before + 1);
+  expect(steps).toEqual(['building pexnx-gamma 1.0 from its sdist…']);
   expect(first.map((w) => w.filename)).toEqual(['pexnx_beta-1.0-py3-none-any.whl', 'pexnx_gamma-1.0-py3-none-any.whl']);
   expect(first[1].sha256).toBe(await sha256File(first[1].path));
-  const again = await fetchWheels(lock, { cacheDir, workspaceRoot: workspace, interpreter: noInterpreter, env });
+  const again = await fetchWheels(lock, { cacheDir, workspaceRoot: workspace, lockDir: path.dirname(files().lockFile), interpreter: noInterpreter, env, report });
   expect(again).toEqual(first);
+  expect(steps).toHaveLength(1);
   expect(builds()).toBe(before + 1);
   expect(readdirSync(path.join(cacheDir, 'tmp'))).toEqual([]);
 });
 
 test('a built wheel whose bytes changed in the cache is built again', async () => {
   const lock = readLockfile(files().lockFile);
-  const [, built] = await fetchWheels(lock, { cacheDir, workspaceRoot: workspace, interpreter, env });
+  const [, built] = await fetchWheels(lock, { cacheDir, workspaceRoot: workspace, lockDir: path.dirname(files().lockFile), interpreter, env });
   const before = builds();
   writeFileSync(built.path, 'corrupted');
-  const rebuilt = await fetchWheels(lock, { cacheDir, workspaceRoot: workspace, interpreter, env });
+  const rebuilt = await fetchWheels(lock, { cacheDir, workspaceRoot: workspace, lockDir: path.dirname(files().lockFile), interpreter, env });
   expect(builds()).toBe(before + 1);
   expect(rebuilt[1].sha256).toBe(built.sha256); // the test backend builds reproducibly
 });
@@ -94,7 +98,7 @@ test('the archive installs the wheel built from the sdist and runs its script', 
 
 test('an sdist must be built by the Python version it was locked for', async () => {
   const lock = { ...readLockfile(files().lockFile), interpreter: { implementation: 'cpython', version: '3.7', tag: 'cp37', platform: 'linux_x86_64' } };
-  const error = await fetchLockedWheels(lock, { workspaceRoot: workspace, cacheDir, python: interpreter.path, env }).catch((e: unknown) => e);
+  const error = await fetchLockedWheels(lock, { workspaceRoot: workspace, lockDir: path.dirname(files().lockFile), cacheDir, python: interpreter.path, env }).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(PexError);
   expect((error as Error).message).toMatch(/^pexnx-gamma-1\.0\.tar\.gz must be built by Python 3\.7 \(the lock's\), but .* is Python 3\.\d+: set the python option to a Python 3\.7$/);
   expect(existsSync(builtDir(cacheDir, lock.artifacts[1], lock))).toBe(false);
@@ -111,7 +115,7 @@ test('a failing build is one line with the reason, and caches nothing', async ()
   const lock = readLockfile(files().lockFile);
   const artifact = { name: 'pexnx-brk', version: '1.0', filename: 'pexnx-brk-1.0.tar.gz', url: `file://${sdist}`, sha256: await sha256File(sdist) };
   const withBroken = { ...lock, artifacts: [artifact] };
-  const error = await fetchWheels(withBroken, { cacheDir, workspaceRoot: workspace, interpreter, env }).catch((e: unknown) => e);
+  const error = await fetchWheels(withBroken, { cacheDir, workspaceRoot: workspace, lockDir: path.dirname(files().lockFile), interpreter, env }).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(PexError);
   expect((error as Error).message).toMatch(/^building pexnx-brk-1\.0\.tar\.gz into a wheel failed: .*RuntimeError: the compiler is missing; fix the build/);
   expect(existsSync(builtDir(cacheDir, artifact, withBroken))).toBe(false);
@@ -121,7 +125,7 @@ test('a failing build is one line with the reason, and caches nothing', async ()
 test('concurrent fetches on an empty cache agree on one built wheel', async () => {
   const lock = readLockfile(files().lockFile);
   const fresh = path.join(root, 'fresh-cache');
-  const runs = await Promise.all([1, 2, 3].map(() => fetchWheels(lock, { cacheDir: fresh, workspaceRoot: workspace, interpreter, env })));
+  const runs = await Promise.all([1, 2, 3].map(() => fetchWheels(lock, { cacheDir: fresh, workspaceRoot: workspace, lockDir: path.dirname(files().lockFile), interpreter, env })));
   expect(new Set(runs.map((r) => `${r[1].path} ${r[1].sha256}`)).size).toBe(1);
   expect(readdirSync(path.dirname(runs[0][1].path)).sort()).toEqual(['pexnx_gamma-1.0-py3-none-any.whl', 'pexnx_gamma-1.0-py3-none-any.whl.sha256']);
   expect(readdirSync(path.join(fresh, 'tmp'))).toEqual([]);
@@ -133,12 +137,12 @@ test('an sdist from an index over http is hashed, downloaded by pip with the cre
   try {
     const links = `--find-links http://me:s3cret@127.0.0.1:${server.port}/`;
     const requirements = parseRequirements(`--no-index\n${links}\npexnx-gamma\n`, 'requirements.txt');
-    const lock = await resolveRequirements(requirements, { workspaceRoot: workspace, cwd: workspace, python: interpreter.path, env });
+    const lock = await resolveRequirements(requirements, { workspaceRoot: workspace, cwd: workspace, lockDir: workspace, python: interpreter.path, env });
     const gamma = lock.artifacts.find((a) => a.name === 'pexnx-gamma')!;
     expect(gamma.url).toBe(`http://127.0.0.1:${server.port}/pexnx-gamma-1.0.tar.gz`);
     expect(gamma.sha256).toBe(await sha256File(path.join(served, 'pexnx-gamma-1.0.tar.gz')));
     const fresh = path.join(root, 'http-cache');
-    const fetched = await fetchWheels(lock, { cacheDir: fresh, workspaceRoot: workspace, interpreter, env, pipOptions: requirements.pipOptions });
+    const fetched = await fetchWheels(lock, { cacheDir: fresh, workspaceRoot: workspace, lockDir: path.dirname(files().lockFile), interpreter, env, pipOptions: requirements.pipOptions });
     expect(fetched.map((w) => w.filename)).toEqual(['pexnx_beta-1.0-py3-none-any.whl', 'pexnx_gamma-1.0-py3-none-any.whl']);
   } finally {
     await server.close();

@@ -1,19 +1,10 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { PexError } from '../common';
-import { run } from '../common';
-import { sha256File } from '../common';
+import { PexError, Reporter, sha256File, silentReporter } from '../common';
 import { LockedArtifact, Lockfile } from '../lock';
-import { pipProblemLine, requirePip } from '../pip';
+import { pipProblemLine, requirePip, runPip } from '../pip';
 import { Interpreter } from '../python';
-import { canonicalName, parseWheelName } from '../wheel';
-
-/** A wheel built from a locked sdist: its sha256 is the built bytes', not the lock's (that one is the sdist's). */
-export interface BuiltWheel {
-  filename: string;
-  path: string;
-  sha256: string;
-}
+import { canonicalName, parseWheelName, WheelFile } from '../wheel';
 
 /** `<cache>/built/<sdist sha256>/<interpreter tag>/`: one build per sdist and interpreter, shared by all workspaces. */
 export function builtDir(cacheDir: string, sdist: LockedArtifact, lock: Lockfile): string {
@@ -33,8 +24,8 @@ export async function wheelFromSdist(
   sdistPath: string,
   artifact: LockedArtifact,
   lock: Lockfile,
-  opts: { cacheDir: string; cwd: string; interpreter: () => Promise<Interpreter>; pipOptions: string[]; env?: NodeJS.ProcessEnv },
-): Promise<BuiltWheel> {
+  opts: { cacheDir: string; cwd: string; interpreter: () => Promise<Interpreter>; pipOptions: string[]; env?: NodeJS.ProcessEnv; report?: Reporter },
+): Promise<WheelFile> {
   const dir = builtDir(opts.cacheDir, artifact, lock);
   const reused = await verified(dir);
   if (reused) return reused;
@@ -47,7 +38,7 @@ export async function wheelFromSdist(
 }
 
 /** The built wheel in dir when its bytes still have the sha256 recorded at build time. */
-async function verified(dir: string): Promise<BuiltWheel | null> {
+async function verified(dir: string): Promise<WheelFile | null> {
   const wheel = wheelIn(dir);
   if (!wheel || !existsSync(path.join(dir, `${wheel}.sha256`))) return null;
   const file = path.join(dir, wheel);
@@ -70,34 +61,40 @@ async function build(
     );
   }
   requirePip(interpreter, `building ${artifact.filename}`);
-  const tmpRoot = path.join(opts.cacheDir, 'tmp');
-  mkdirSync(tmpRoot, { recursive: true });
-  const temp = mkdtempSync(path.join(tmpRoot, 'build-'));
+  const step = (opts.report ?? silentReporter).step(`building ${artifact.name} ${artifact.version} from its sdist…`);
   try {
-    // The requirements file's own options (indexes, find-links) apply to the build's own requirements.
-    const requirementsFile = path.join(temp, 'requirements.txt');
-    writeFileSync(requirementsFile, [...opts.pipOptions, sdistPath].join('\n') + '\n', { mode: 0o600 });
-    const out = path.join(temp, 'out');
-    const args = ['-m', 'pip', 'wheel', '--no-deps', '--no-cache-dir', '--disable-pip-version-check', '--quiet', '-w', out, '-r', requirementsFile];
-    const result = await run(interpreter.path, args, { cwd: opts.cwd, env: opts.env });
-    const built = existsSync(out) ? readdirSync(out).filter((f) => f.endsWith('.whl')) : [];
-    if (result.code !== 0 || built.length !== 1) {
-      const problem = result.code !== 0 ? pipProblemLine(result.stderr) : `it made ${built.length} wheels`;
-      throw new PexError(`building ${artifact.filename} into a wheel failed: ${problem}; fix the build (its build requirements must be reachable from the configured indexes), or use a version with wheels`);
-    }
-    const wheel = parseWheelName(built[0]);
-    if (wheel.name !== canonicalName(artifact.name) || wheel.version !== artifact.version) {
-      throw new PexError(`building ${artifact.filename} made ${built[0]}, not ${artifact.name} ${artifact.version}: the sdist is not what was locked; re-run the lock target`);
-    }
-    writeFileSync(path.join(out, `${built[0]}.sha256`), (await sha256File(path.join(out, built[0]))) + '\n');
-    mkdirSync(path.dirname(dir), { recursive: true });
-    try {
-      renameSync(out, dir);
-    } catch (e) {
-      // Another fetch finished the same build first: keep its wheel.
-      if (!wheelIn(dir)) throw e;
-    }
+    await runPip(
+      {
+        interpreter,
+        args: (temp) => ['wheel', '--no-deps', '--no-cache-dir', '-w', path.join(temp, 'out')],
+        // The requirements file's own options (indexes, find-links) apply to the build's own requirements.
+        requirements: [...opts.pipOptions, sdistPath],
+        cwd: opts.cwd,
+        env: opts.env,
+        tempRoot: path.join(opts.cacheDir, 'tmp'),
+      },
+      async (result, temp) => {
+        const out = path.join(temp, 'out');
+        const built = existsSync(out) ? readdirSync(out).filter((f) => f.endsWith('.whl')) : [];
+        if (result.code !== 0 || built.length !== 1) {
+          const problem = result.code !== 0 ? pipProblemLine(result.stderr) : `it made ${built.length} wheels`;
+          throw new PexError(`building ${artifact.filename} into a wheel failed: ${problem}; fix the build (its build requirements must be reachable from the configured indexes), or use a version with wheels`);
+        }
+        const wheel = parseWheelName(built[0]);
+        if (wheel.name !== canonicalName(artifact.name) || wheel.version !== artifact.version) {
+          throw new PexError(`building ${artifact.filename} made ${built[0]}, not ${artifact.name} ${artifact.version}: the sdist is not what was locked; re-run the lock target`);
+        }
+        writeFileSync(path.join(out, `${built[0]}.sha256`), (await sha256File(path.join(out, built[0]))) + '\n');
+        mkdirSync(path.dirname(dir), { recursive: true });
+        try {
+          renameSync(out, dir);
+        } catch (e) {
+          // Another fetch finished the same build first: keep its wheel.
+          if (!wheelIn(dir)) throw e;
+        }
+      },
+    );
   } finally {
-    rmSync(temp, { recursive: true, force: true });
+    step.done();
   }
 }

@@ -1,22 +1,15 @@
-import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import { tempWriteStream, writeFileAtomic } from '../common';
-import { PexError } from '../common';
-import { sha256File, verifyingSha256 } from '../common';
+import { PexError, Reporter, sha256File, silentReporter, stripCredentials, tempWriteStream, verifyingSha256, writeFileAtomic } from '../common';
 import { LockedArtifact, Lockfile } from '../lock';
-import { credentialSources, pipDownload } from '../pip';
+import { credentialSources, DownloadItem, pipDownload, pipLocate } from '../pip';
 import { Interpreter } from '../python';
+import { IndexOptions, indexArgs } from '../resolve';
+import { WheelFile } from '../wheel';
 import { wheelFromSdist } from './sdistBuild';
-
-/** A locked wheel in the cache, or the wheel built from a locked sdist. */
-export interface CachedWheel {
-  filename: string;
-  path: string;
-  sha256: string;
-}
 
 export interface FetchOptions {
   cacheDir: string;
@@ -31,6 +24,11 @@ export interface FetchOptions {
   pipOptions?: string[];
   /** Where the requirements file is: relative paths in pipOptions are relative to it. Default: workspaceRoot. */
   requirementsDir?: string;
+  /** The lock file's directory: artifacts' `path`s are relative to it. */
+  lockDir: string;
+  /** nx.json's or the target's index options: where a locked file that moved is looked for, before pip's own config. */
+  index?: IndexOptions;
+  report?: Reporter;
 }
 
 /** $PEX_NX_WHEEL_CACHE, else ${XDG_CACHE_HOME:-~/.cache}/pex-nx/wheels: shared by all workspaces of the user. */
@@ -99,34 +97,67 @@ async function interpreterOf(opts: FetchOptions): Promise<Interpreter> {
   return typeof opts.interpreter === 'function' ? opts.interpreter() : opts.interpreter;
 }
 
-function localSource(artifact: LockedArtifact, workspaceRoot: string): string | null {
-  if (artifact.url.startsWith('file://')) return fileURLToPath(artifact.url);
-  if (artifact.url.startsWith('file:')) return path.resolve(workspaceRoot, artifact.url.slice('file:'.length));
-  if (/^https?:\/\//i.test(artifact.url)) return null;
-  throw new PexError(`${artifact.filename} is locked with an unsupported URL '${artifact.url}': re-run the lock target`);
+/** The local file an artifact names, or null for an http(s) one. */
+function localSource(artifact: LockedArtifact, opts: FetchOptions): string | null {
+  if (artifact.path !== undefined) return path.resolve(opts.lockDir, artifact.path);
+  const url = artifact.url ?? '';
+  if (url.startsWith('file://')) return fileURLToPath(url);
+  // Version 1 locks: relative to the workspace root.
+  if (url.startsWith('file:')) return path.resolve(opts.workspaceRoot, url.slice('file:'.length));
+  if (/^https?:\/\//i.test(url)) return null;
+  throw new PexError(`${artifact.filename} is locked with an unsupported URL '${url}': re-run the lock target`);
+}
+
+const indexUrls = (index: IndexOptions = {}) => [index.indexUrl ?? '', ...(index.extraIndexUrls ?? []), ...(index.findLinks ?? [])];
+
+const where = (artifact: LockedArtifact, opts: FetchOptions) => localSource(artifact, opts) ?? artifact.url ?? '';
+
+/**
+ * A locked file that is no longer where the lock says is looked for, by its sha256, on the
+ * configured indexes and find-links; the user hears which location served it.
+ */
+async function relocate(artifact: LockedArtifact, lock: Lockfile, opts: FetchOptions, failed = where(artifact, opts)): Promise<string | null> {
+  const cwd = opts.requirementsDir ?? opts.workspaceRoot;
+  const url = await pipLocate({
+    interpreter: await interpreterOf(opts),
+    pythonVersion: lock.interpreter.version,
+    item: artifact,
+    pipOptions: opts.pipOptions ?? lock.pipOptions,
+    indexArgs: indexArgs(opts.index ?? {}, opts.workspaceRoot),
+    cwd,
+    env: opts.env,
+  });
+  if (url && url !== failed) (opts.report ?? silentReporter).info(`${artifact.filename} is not at ${stripCredentials(failed)}: using ${stripCredentials(url)} (same sha256)`);
+  return url;
 }
 
 /**
  * Makes every locked file present and verified in the content-addressed cache, and returns the
  * wheels in lock order: a locked sdist stands for the wheel built from it (see sdistBuild).
  */
-export async function fetchWheels(lock: Lockfile, opts: FetchOptions): Promise<CachedWheel[]> {
+export async function fetchWheels(lock: Lockfile, opts: FetchOptions): Promise<WheelFile[]> {
   const wheels = lock.artifacts.map((a) => ({ filename: a.filename, sha256: a.sha256, path: cachePath(opts.cacheDir, a.sha256, a.filename) }));
-  const downloads: LockedArtifact[] = [];
+  const downloads: Array<{ artifact: LockedArtifact; url: string }> = [];
   for (const [i, artifact] of lock.artifacts.entries()) {
     const target = wheels[i].path;
     if (await usable(target, artifact.sha256)) continue;
-    const source = localSource(artifact, opts.workspaceRoot);
-    if (source === null) {
-      downloads.push(artifact);
-    } else if (!existsSync(source)) {
-      throw new PexError(`${source} does not exist (locked as ${artifact.url}): restore the file, or re-run the lock target`);
-    } else {
-      await store(source, artifact, target, source);
+    let source = localSource(artifact, opts);
+    if (source !== null && !existsSync(source)) {
+      const found = await relocate(artifact, lock, opts);
+      if (!found) {
+        throw new PexError(
+          `${source} does not exist (locked as ${artifact.path ?? artifact.url}): restore the file, or re-run the lock target; no configured index or find-links has a file with its sha256 (set findLinks to where it is now)`,
+        );
+      }
+      source = found.startsWith('file:') ? fileURLToPath(found) : null;
+      if (source === null) downloads.push({ artifact, url: found });
+    } else if (source === null) {
+      downloads.push({ artifact, url: artifact.url! });
     }
+    if (source !== null) await store(source, artifact, target, source);
   }
   if (downloads.length) await download(downloads, lock, opts);
-  const result: CachedWheel[] = [];
+  const result: WheelFile[] = [];
   for (const [i, artifact] of lock.artifacts.entries()) {
     if (artifact.filename.endsWith('.whl')) {
       result.push(wheels[i]);
@@ -139,33 +170,62 @@ export async function fetchWheels(lock: Lockfile, opts: FetchOptions): Promise<C
         interpreter: () => interpreterOf(opts),
         pipOptions: opts.pipOptions ?? lock.pipOptions,
         env: opts.env,
+        report: opts.report,
       }),
     );
   }
   return result;
 }
 
-/** One pip call for all missing http(s) wheels, into a temp dir inside the cache (same file system, so renames are atomic). */
-async function download(artifacts: LockedArtifact[], lock: Lockfile, opts: FetchOptions): Promise<void> {
-  const tmpRoot = path.join(opts.cacheDir, 'tmp');
-  mkdirSync(tmpRoot, { recursive: true });
-  const dest = mkdtempSync(path.join(tmpRoot, 'download-'));
+/**
+ * One pip call for all missing http(s) files, into a temp dir inside the cache (same file
+ * system, so renames are atomic). When it fails, the files are looked for by sha256 on the
+ * configured locations (an index may have moved them), and fetched once more from there.
+ */
+async function download(downloads: Array<{ artifact: LockedArtifact; url: string }>, lock: Lockfile, opts: FetchOptions): Promise<void> {
   try {
-    const interpreter = await interpreterOf(opts);
+    await downloadOnce(downloads, lock, opts);
+  } catch (e) {
+    // Only pip's failure to fetch (not a changed file, not a missing pip) may mean the file moved.
+    if (!(e instanceof PexError) || !e.message.startsWith('pip could not download ')) throw e;
+    const moved: Array<{ artifact: LockedArtifact; url: string }> = [];
+    for (const { artifact, url } of downloads) {
+      if (await usable(cachePath(opts.cacheDir, artifact.sha256, artifact.filename), artifact.sha256)) continue;
+      const found = await relocate(artifact, lock, opts, url);
+      if (!found || found === url) throw e;
+      moved.push({ artifact, url: found });
+    }
+    const local = moved.filter((m) => m.url.startsWith('file:'));
+    for (const { artifact, url } of local) await store(fileURLToPath(url), artifact, cachePath(opts.cacheDir, artifact.sha256, artifact.filename), fileURLToPath(url));
+    const remote = moved.filter((m) => !m.url.startsWith('file:'));
+    if (remote.length) await downloadOnce(remote, lock, opts);
+  }
+}
+
+async function downloadOnce(downloads: Array<{ artifact: LockedArtifact; url: string }>, lock: Lockfile, opts: FetchOptions): Promise<void> {
+  const wheels = downloads.filter((d) => d.artifact.filename.endsWith('.whl')).length;
+  const sdists = downloads.length - wheels;
+  const count = (n: number, what: string) => (n ? [`${n} ${what}${n === 1 ? '' : 's'}`] : []);
+  const step = (opts.report ?? silentReporter).step(`downloading ${[...count(wheels, 'wheel'), ...count(sdists, 'sdist')].join(' and ')} with pip…`);
+  try {
+    const items: DownloadItem[] = downloads.map(({ artifact, url }) => ({ name: artifact.name, filename: artifact.filename, url, sha256: artifact.sha256 }));
     await pipDownload({
-      interpreter,
+      interpreter: await interpreterOf(opts),
       pythonVersion: lock.interpreter.version,
-      items: artifacts,
-      credentialSources: credentialSources([...(opts.pipOptions ?? []), ...lock.pipOptions], opts.env),
-      dest,
+      items,
+      credentialSources: credentialSources([...(opts.pipOptions ?? []), ...lock.pipOptions, ...indexUrls(opts.index)], opts.env),
       cwd: opts.workspaceRoot,
       env: opts.env,
+      tempRoot: path.join(opts.cacheDir, 'tmp'),
+      step,
+      keep: async (dir) => {
+        for (const { artifact, url } of downloads) {
+          const downloaded = path.join(dir, artifact.filename);
+          if (existsSync(downloaded)) await store(downloaded, artifact, cachePath(opts.cacheDir, artifact.sha256, artifact.filename), stripCredentials(url));
+        }
+      },
     });
-    for (const artifact of artifacts) {
-      const downloaded = path.join(dest, artifact.filename);
-      await store(downloaded, artifact, cachePath(opts.cacheDir, artifact.sha256, artifact.filename), artifact.url);
-    }
   } finally {
-    rmSync(dest, { recursive: true, force: true });
+    step.done();
   }
 }

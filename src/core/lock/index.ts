@@ -1,1 +1,2 @@
 export * from './lockfile';
+export * from './changes';

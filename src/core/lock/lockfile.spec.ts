@@ -71,7 +71,7 @@ describe('writeLockfile / readLockfile', () => {
   });
 
   const breakages: Array<[string, (lock: any) => void, string]> = [
-    ['unknown lockVersion', (l) => (l.lockVersion = 2), 'lockVersion must be 1'],
+    ['unknown lockVersion', (l) => (l.lockVersion = 3), 'lockVersion must be 1 or 2'],
     ['requirements not a list', (l) => (l.requirements = 'black'), 'requirements must be a list of strings'],
     ['missing pipOptions', (l) => delete l.pipOptions, 'pipOptions must be a list of strings'],
     ['bad requirementsHash', (l) => (l.requirementsHash = 'abc'), 'requirementsHash must be 64 lowercase hex digits'],
@@ -89,6 +89,29 @@ describe('writeLockfile / readLockfile', () => {
     ['artifact mismatch', (l) => (l.artifacts[0].version = '22.0'), 'artifacts[0]: filename black-23.1.0-py3-none-any.whl is not black 22.0'],
     ['sdist mismatch', (l) => (l.artifacts[0].filename = 'black-22.0.tar.gz'), 'artifacts[0]: filename black-22.0.tar.gz is not black 23.1.0'],
   ];
+
+  it('writes lock version 2 when a local file is recorded as a path relative to the lock, and reads it back', () => {
+    const file = path.join(dir, 'pex.lock.json');
+    const lock = sampleLock();
+    lock.artifacts[0] = { ...lock.artifacts[0], url: undefined, path: '../../wheels/click-8.1.3-py3-none-any.whl' };
+    delete lock.artifacts[0].url;
+    writeLockfile(file, lock);
+    const text = readFileSync(file, 'utf8');
+    expect(text).toContain('\n  "lockVersion": 2,\n');
+    expect(text).toContain('"path": "../../wheels/click-8.1.3-py3-none-any.whl"');
+    expect(text).not.toContain('file:');
+    expect(readLockfile(file).artifacts[1]).toEqual(lock.artifacts[0]);
+  });
+
+  it.each([['/abs/click.whl'], ['wheels\\click.whl'], ['./click.whl'], ['']])('rejects the path %j, naming the field', (bad) => {
+    const file = path.join(dir, 'pex.lock.json');
+    const data = JSON.parse(formatLockfile(sampleLock()));
+    data.lockVersion = 2;
+    delete data.artifacts[1].url;
+    data.artifacts[1].path = bad;
+    writeFileSync(file, JSON.stringify(data));
+    expect(() => readLockfile(file)).toThrow(`${file}: artifacts[1].path must be a relative path with / separators: run the lock target`);
+  });
 
   it('accepts an sdist artifact (the fetch builds it)', () => {
     const file = path.join(dir, 'pex.lock.json');

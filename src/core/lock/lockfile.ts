@@ -13,15 +13,21 @@ export interface LockedArtifact {
   /** A wheel, or an sdist that the fetch builds into a wheel once per interpreter (see wheelCache). */
   filename: string;
   /**
-   * Where the wheel came from, without credentials: an http(s) URL, `file:<path relative to
-   * the workspace root>` for a file inside the workspace, or `file:///absolute/path` outside it.
+   * Where a remote file came from: an http(s) URL without credentials. Locks of version 1 also
+   * hold local files here, as `file:<path relative to the workspace root>` or `file:///abs/path`.
    */
-  url: string;
+  url?: string;
+  /**
+   * A local file (find-links dir, local index), relative to the lock file's directory with `/`
+   * separators, as PEP 751's `path`: the lock does not depend on where the workspace is.
+   */
+  path?: string;
   sha256: string;
 }
 
 export interface Lockfile {
-  lockVersion: 1;
+  /** 2 when an artifact has a `path` (older plugins cannot read those), else 1. */
+  lockVersion: 1 | 2;
   requirements: string[];
   pipOptions: string[];
   requirementsHash: string;
@@ -35,6 +41,8 @@ export interface Lockfile {
 const SHA256 = /^[0-9a-f]{64}$/;
 // What the lock writes: http(s)://…, file:///abs/path or file:<workspace-relative path>; no whitespace.
 const URL_FORM = /^(https?:\/\/[^\s/]+\/|file:)[^\s]+$/i;
+// A lock-relative path: no leading slash, no backslash, no empty or `.` segments.
+const RELATIVE_PATH = /^(?!\/)(?!.*\\)(?!(.*\/)?\.?(\/|$))[^\n]+$/;
 
 class Malformed extends Error {}
 
@@ -49,7 +57,7 @@ const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.i
 
 function validate(data: unknown): Lockfile {
   const root = field<Record<string, unknown>>(data, 'the top level', 'a JSON object', isObject);
-  field(root.lockVersion, 'lockVersion', '1 (this plugin reads lock version 1)', (v) => v === 1);
+  const lockVersion = field<1 | 2>(root.lockVersion, 'lockVersion', '1 or 2 (the lock versions this plugin reads)', (v) => v === 1 || v === 2);
   const requirements = field<string[]>(root.requirements, 'requirements', 'a list of strings', isStringList);
   const pipOptions = field<string[]>(root.pipOptions, 'pipOptions', 'a list of strings', isStringList);
   const hash = field<string>(root.requirementsHash, 'requirementsHash', '64 lowercase hex digits', (v) => typeof v === 'string' && SHA256.test(v));
@@ -79,7 +87,9 @@ function validate(data: unknown): Lockfile {
       name: field<string>(a.name, `${at}.name`, 'a string', isString),
       version: field<string>(a.version, `${at}.version`, 'a string', isString),
       filename: field<string>(a.filename, `${at}.filename`, 'a string', isString),
-      url: field<string>(a.url, `${at}.url`, 'an http(s) or file URL', (v) => typeof v === 'string' && URL_FORM.test(v)),
+      ...(a.path !== undefined && lockVersion === 2
+        ? { path: field<string>(a.path, `${at}.path`, 'a relative path with / separators', (v) => typeof v === 'string' && RELATIVE_PATH.test(v)) }
+        : { url: field<string>(a.url, `${at}.url`, 'an http(s) or file URL', (v) => typeof v === 'string' && URL_FORM.test(v)) }),
       sha256: field<string>(a.sha256, `${at}.sha256`, '64 lowercase hex digits', (v) => typeof v === 'string' && SHA256.test(v)),
     };
     let file: { name: string; version: string } | null;
@@ -96,7 +106,7 @@ function validate(data: unknown): Lockfile {
     }
     return artifact;
   });
-  return { lockVersion: 1, requirements, pipOptions, requirementsHash: hash, interpreter, interpreterConstraints, artifacts };
+  return { lockVersion, requirements, pipOptions, requirementsHash: hash, interpreter, interpreterConstraints, artifacts };
 }
 
 function lineOf(text: string, err: unknown): number | null {
@@ -126,7 +136,7 @@ export function readLockfile(file: string): Lockfile {
 /** The file's exact content: fixed key order, artifacts sorted by name, 2-space indent, final newline, no credentials. */
 export function formatLockfile(lock: Lockfile): string {
   const ordered: Lockfile = {
-    lockVersion: 1,
+    lockVersion: lock.artifacts.some((a) => a.path !== undefined) ? 2 : 1,
     requirements: lock.requirements.map(stripCredentials),
     pipOptions: lock.pipOptions.map(stripCredentials),
     requirementsHash: lock.requirementsHash,
@@ -139,7 +149,13 @@ export function formatLockfile(lock: Lockfile): string {
     interpreterConstraints: lock.interpreterConstraints,
     artifacts: [...lock.artifacts]
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-      .map((a) => ({ name: a.name, version: a.version, filename: a.filename, url: stripCredentials(a.url), sha256: a.sha256 })),
+      .map((a) => ({
+        name: a.name,
+        version: a.version,
+        filename: a.filename,
+        ...(a.path !== undefined ? { path: a.path } : { url: stripCredentials(a.url ?? '') }),
+        sha256: a.sha256,
+      })),
   };
   return JSON.stringify(ordered, null, 2) + '\n';
 }

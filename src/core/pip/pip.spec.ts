@@ -26,3 +26,14 @@ describe('pipProblemLine', () => {
     expect(pipProblemLine(stderr)).toBe('tarfile.ReadError: not a gzip file');
   });
 });
+
+describe('pipProblemLine and terminal escapes', () => {
+  it("gives pip's reason, not the colour reset pip's rich output ends with", () => {
+    const stderr = '\x1b[31mERROR: HTTP error 404 while getting https://host/black-23.1.0-py3-none-any.whl\x1b[0m\n\x1b[0m\n';
+    expect(pipProblemLine(stderr)).toBe('HTTP error 404 while getting https://host/black-23.1.0-py3-none-any.whl');
+  });
+
+  it('strips escapes from the last line too', () => {
+    expect(pipProblemLine('Traceback (most recent call last):\n\x1b[1mOSError: [Errno 28] No space left on device\x1b[0m\n')).toBe('OSError: [Errno 28] No space left on device');
+  });
+});

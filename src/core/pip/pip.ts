@@ -1,23 +1,76 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { PexError } from '../common';
-import { sha256Mismatch } from '../common';
-import { run } from '../common';
+import { PexError, run, RunResult, sha256Mismatch, Step, stripAnsi, stripCredentials } from '../common';
 import { Interpreter } from '../python';
-import { stripCredentials } from '../common';
 import { parseWheelName } from '../wheel';
 
-/** The line of pip's stderr that says what went wrong, without credentials. */
+/*
+ * The one module that starts pip: it writes pip's temp requirements (and constraints) file,
+ * sets the flags and environment every pip call shares, and turns pip's stderr into one line.
+ */
+
+/** The line of pip's stderr that says what went wrong, without credentials or terminal escapes. */
 export function pipProblemLine(stderr: string): string {
-  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
-  const errors = lines.filter((l) => l.startsWith('ERROR:') && !/for help visit|^ERROR: ResolutionImpossible|^ERROR: Exception:$/.test(l));
+  const lines = stripAnsi(stderr).split('\n').map((l) => l.trim()).filter(Boolean);
+  const errors = lines.filter((l) => l.startsWith('ERROR:') && !/for help visit|^ERROR: ResolutionImpossible|^ERROR: Exception:$/.test(l) && l !== 'ERROR:');
   // A failed build backend: pip quotes its output up to "[end of output]"; the last quoted line says why.
   const end = lines.lastIndexOf('[end of output]');
-  const build = end > 0 ? `${/^error: ([\w-]+)$/m.exec(stderr)?.[1] ?? 'the build failed'}: ${lines[end - 1]}` : undefined;
+  const build = end > 0 ? `${/^error: ([\w-]+)$/m.exec(stripAnsi(stderr))?.[1] ?? 'the build failed'}: ${lines[end - 1]}` : undefined;
   // Otherwise the first ERROR line; when pip itself crashed ("ERROR: Exception:"), the exception is the last line.
   const line = errors[0] ?? build ?? lines[lines.length - 1] ?? 'no output';
   return stripCredentials(line.replace(/^ERROR:\s*/, ''));
+}
+
+/** Stops with the fix when the interpreter that must run pip (for `purpose`) has none. */
+export function requirePip(interpreter: Interpreter, purpose: string): void {
+  if (interpreter.pip === null) {
+    throw new PexError(
+      `${interpreter.path} has no pip, which ${purpose} needs: run '${interpreter.path} -m ensurepip --upgrade', or set the python option to another interpreter`,
+    );
+  }
+}
+
+export interface PipCall {
+  interpreter: Interpreter;
+  /** pip's command and its own flags, given the call's private temp dir (for a report or downloads). */
+  args: (temp: string) => string[];
+  /** Lines of the temp requirements file (`-r`): options go there too, so pip applies them (and expands ${VARS}) as in a user's file. */
+  requirements: string[];
+  /** Lines of a temp constraints file (`-c`), when given. */
+  constraints?: string[];
+  cwd: string;
+  env?: NodeJS.ProcessEnv;
+  /** Where the temp dir goes (the wheel cache's tmp/, so results rename atomically); default the OS temp dir. */
+  tempRoot?: string;
+  /** pip's stdout lines as they come; without it pip runs --quiet. */
+  onLine?: (line: string) => void;
+}
+
+/** Runs pip; `after` reads the results from the temp dir before it is removed. */
+export async function runPip<T>(call: PipCall, after: (result: RunResult, temp: string) => Promise<T> | T): Promise<T> {
+  const root = call.tempRoot ?? tmpdir();
+  mkdirSync(root, { recursive: true });
+  const temp = mkdtempSync(path.join(root, 'pip-'));
+  try {
+    // Only the user reads these: they may hold credentials pip needs for a download by URL.
+    const requirementsFile = path.join(temp, 'requirements.txt');
+    writeFileSync(requirementsFile, call.requirements.join('\n') + '\n', { mode: 0o600 });
+    const files = ['-r', requirementsFile];
+    if (call.constraints?.length) {
+      const constraintsFile = path.join(temp, 'constraints.txt');
+      writeFileSync(constraintsFile, call.constraints.join('\n') + '\n', { mode: 0o600 });
+      files.push('-c', constraintsFile);
+    }
+    const common = ['--disable-pip-version-check', '--no-input', '--no-color', '--progress-bar', 'off', ...(call.onLine ? [] : ['--quiet'])];
+    const args = ['-m', 'pip', ...call.args(temp), ...common, ...files];
+    // Nothing here installs into the interpreter's environment, so a "require a virtualenv" setting has nothing to protect.
+    const env = { ...(call.env ?? process.env), PIP_REQUIRE_VIRTUALENV: '0' };
+    const result = await run(call.interpreter.path, args, { cwd: call.cwd, env, onLine: call.onLine });
+    return await after(result, temp);
+  } finally {
+    rmSync(temp, { recursive: true, force: true });
+  }
 }
 
 export interface DownloadItem {
@@ -53,18 +106,9 @@ export function credentialSources(given: string[], env: NodeJS.ProcessEnv = proc
   return [...given, env.PIP_INDEX_URL, env.PIP_EXTRA_INDEX_URL, env.PIP_FIND_LINKS].filter((s): s is string => !!s);
 }
 
-/** Stops with the fix when the interpreter that must run pip (for `purpose`) has none. */
-export function requirePip(interpreter: Interpreter, purpose: string): void {
-  if (interpreter.pip === null) {
-    throw new PexError(
-      `${interpreter.path} has no pip, which ${purpose} needs: run '${interpreter.path} -m ensurepip --upgrade', or set the python option to another interpreter`,
-    );
-  }
-}
-
-/** The pip flags that make it fetch wheels for the locked interpreter, whatever runs pip. */
-function targetArgs(wheels: DownloadItem[], pythonVersion: string): string[] {
-  const tags = wheels.flatMap((item) => parseWheelName(item.filename).tags.map((t) => t.split('-')));
+/** The pip flags that make it pick wheels for the locked interpreter, whatever runs pip. */
+export function targetArgs(filenames: string[], pythonVersion: string): string[] {
+  const tags = filenames.filter((f) => f.endsWith('.whl')).flatMap((f) => parseWheelName(f).tags.map((t) => t.split('-')));
   const abis = [...new Set(tags.map(([, abi]) => abi).filter((abi) => abi !== 'none' && abi !== 'abi3'))];
   const platforms = [...new Set(tags.map(([, , platform]) => platform).filter((p) => p !== 'any'))];
   return [
@@ -74,52 +118,113 @@ function targetArgs(wheels: DownloadItem[], pythonVersion: string): string[] {
   ];
 }
 
-/**
- * Downloads exact wheel and sdist URLs into `dest` with pip, so pip's network stack and
- * authentication apply. Wheels get target flags from their own tags and the locked Python
- * version, so any local interpreter with pip can fetch wheels locked for another one; sdists
- * (which pip only takes without target flags) go in a second call.
- */
-export async function pipDownload(opts: {
+export interface DownloadOptions {
   interpreter: Interpreter;
   pythonVersion: string;
   items: DownloadItem[];
   /** Where credentials may be found (see withCredentials); they only reach a temp file pip reads. */
   credentialSources: string[];
-  dest: string;
   cwd: string;
   env?: NodeJS.ProcessEnv;
-}): Promise<void> {
+  tempRoot?: string;
+  /** Gets the downloaded files' dir before it is removed. */
+  keep: (dir: string) => Promise<void>;
+  step?: Step;
+}
+
+/**
+ * Downloads exact wheel and sdist URLs with pip, so pip's network stack and authentication
+ * apply. Wheels get target flags from their own tags and the locked Python version, so any
+ * local interpreter with pip can fetch wheels locked for another one; sdists (which pip only
+ * takes without target flags) go in a second call.
+ */
+export async function pipDownload(opts: DownloadOptions): Promise<void> {
   requirePip(opts.interpreter, `downloading ${opts.items.map((i) => i.filename).join(', ')}`);
   const wheels = opts.items.filter((item) => item.filename.endsWith('.whl'));
   const sdists = opts.items.filter((item) => !item.filename.endsWith('.whl'));
-  if (wheels.length) await downloadGroup(wheels, targetArgs(wheels, opts.pythonVersion), opts);
-  if (sdists.length) await downloadGroup(sdists, [], opts);
+  let saved = 0;
+  const onLine = (line: string) => {
+    if (/^\s*(Saved|File was already downloaded) /.test(line)) opts.step?.update(`${++saved}/${opts.items.length}`);
+  };
+  for (const [group, target] of [[wheels, targetArgs(wheels.map((w) => w.filename), opts.pythonVersion)], [sdists, []]] as const) {
+    if (!group.length) continue;
+    const hashed = group.every((item) => item.sha256);
+    const lines = group.map((item) => `${item.name} @ ${withCredentials(item.url, opts.credentialSources)}${item.sha256 ? ` --hash=sha256:${item.sha256}` : ''}`);
+    await runPip(
+      {
+        interpreter: opts.interpreter,
+        args: (temp) => ['download', '--no-deps', ...target, ...(hashed ? ['--require-hashes'] : []), '-d', path.join(temp, 'out')],
+        requirements: lines,
+        cwd: opts.cwd,
+        env: opts.env,
+        tempRoot: opts.tempRoot,
+        onLine,
+      },
+      async (result, temp) => {
+        if (result.code !== 0) throw downloadError(result.stderr, group);
+        await opts.keep(path.join(temp, 'out'));
+      },
+    );
+  }
 }
 
-async function downloadGroup(items: DownloadItem[], target: string[], opts: Parameters<typeof pipDownload>[0]): Promise<void> {
-  const temp = mkdtempSync(path.join(tmpdir(), 'pex-nx-download-'));
-  try {
-    const hashed = items.every((item) => item.sha256);
-    const lines = items.map((item) => {
-      const url = withCredentials(item.url, opts.credentialSources);
-      return `${item.name} @ ${url}${item.sha256 ? ` --hash=sha256:${item.sha256}` : ''}`;
-    });
-    const requirementsFile = path.join(temp, 'requirements.txt');
-    writeFileSync(requirementsFile, lines.join('\n') + '\n', { mode: 0o600 });
-    const args = ['-m', 'pip', 'download', '--no-deps', '--disable-pip-version-check', '--quiet'];
-    args.push(...target, ...(hashed ? ['--require-hashes'] : []), '-d', opts.dest, '-r', requirementsFile);
-    const result = await run(opts.interpreter.path, args, { cwd: opts.cwd, env: opts.env });
-    if (result.code !== 0) {
-      const mismatch = /Expected sha256 ([0-9a-f]{64})\s+Got\s+([0-9a-f]{64})/.exec(result.stderr);
-      if (mismatch) {
-        const item = items.find((i) => i.sha256 === mismatch[1]);
-        throw sha256Mismatch(item?.url ?? 'a downloaded file', mismatch[1], mismatch[2], 'the server changed or corrupted the file; if the change is intended, re-run the lock target');
-      }
-      const problem = pipProblemLine(result.stderr);
-      throw new PexError(`pip could not download ${items.map((i) => i.filename).join(', ')}: ${problem}; check the network and the index credentials (netrc, keyring, PIP_INDEX_URL), or re-run the lock target`);
-    }
-  } finally {
-    rmSync(temp, { recursive: true, force: true });
+function downloadError(stderr: string, items: DownloadItem[]): PexError {
+  const mismatch = /Expected sha256 ([0-9a-f]{64})\s+Got\s+([0-9a-f]{64})/.exec(stripAnsi(stderr));
+  if (mismatch) {
+    const item = items.find((i) => i.sha256 === mismatch[1]);
+    return sha256Mismatch(item?.url ?? 'a downloaded file', mismatch[1], mismatch[2], 'the server changed or corrupted the file; if the change is intended, re-run the lock target');
   }
+  return new PexError(
+    `pip could not download ${items.map((i) => i.filename).join(', ')}: ${pipProblemLine(stderr)}; check the network and the index credentials (netrc, keyring, PIP_INDEX_URL), or re-run the lock target`,
+  );
+}
+
+/** What pip's `install --report` says about one distribution it would install. */
+export interface ReportItem {
+  metadata: { name: string; version: string };
+  download_info: {
+    url: string;
+    archive_info?: { hash?: string; hashes?: Record<string, string> };
+    dir_info?: unknown;
+    vcs_info?: unknown;
+  };
+}
+
+/**
+ * Where the configured indexes and find-links (the given options, then pip's own config)
+ * offer the file with this sha256: pip only considers candidates whose hash matches, so this
+ * finds a locked file that moved. Returns its URL, or null when no location has it.
+ */
+export async function pipLocate(opts: {
+  interpreter: Interpreter;
+  pythonVersion: string;
+  item: { name: string; version: string; filename: string; sha256: string };
+  /** Requirements-file options (index and find-links) that apply before pip's own config. */
+  pipOptions: string[];
+  /** pip flags from nx.json's or the target's index options. */
+  indexArgs: string[];
+  cwd: string;
+  env?: NodeJS.ProcessEnv;
+}): Promise<string | null> {
+  const { item } = opts;
+  requirePip(opts.interpreter, `finding ${item.filename}`);
+  const wheel = item.filename.endsWith('.whl');
+  return runPip(
+    {
+      interpreter: opts.interpreter,
+      // pip takes target flags only with --target, even for a dry run; nothing is written there.
+      args: (temp) => [
+        ...['install', '--dry-run', '--ignore-installed', '--no-deps', '--report', path.join(temp, 'report.json'), ...opts.indexArgs],
+        ...(wheel ? [...targetArgs([item.filename], opts.pythonVersion), '--target', path.join(temp, 'target')] : []),
+      ],
+      requirements: [...opts.pipOptions, `${item.name}==${item.version} --hash=sha256:${item.sha256}`],
+      cwd: opts.cwd,
+      env: opts.env,
+    },
+    async (result, temp) => {
+      if (result.code !== 0) return null;
+      const report = JSON.parse(readFileSync(path.join(temp, 'report.json'), 'utf8')) as { install: ReportItem[] };
+      return report.install[0]?.download_info.url ?? null;
+    },
+  );
 }

@@ -79,7 +79,7 @@ describe('findInterpreter', () => {
     const error = await findInterpreter({ constraints: ['>=3.14'], env: env() }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PexError);
     expect((error as Error).message).toBe(
-      'no interpreter on PATH satisfies CPython >=3.14 (found: python3 (cpython 3.11.0), python (cpython 2.7.18)): install one, or set the python option or PEX_PYTHON',
+      "no interpreter on PATH satisfies CPython >=3.14 (found: python3 (cpython 3.11.0), python (cpython 2.7.18)): install one, choose one with the lock target's python option (or PEX_PYTHON), or change the constraints (the lock target's interpreterConstraints, which pex:tool --python sets)",
     );
   });
 
@@ -88,7 +88,7 @@ describe('findInterpreter', () => {
     const error = await findInterpreter({ env: { PATH: empty } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PexError);
     expect((error as Error).message).toBe(
-      'no interpreter on PATH satisfies CPython >= 3.8 (found: none): install one, or set the python option or PEX_PYTHON',
+      "no interpreter on PATH satisfies CPython >= 3.8 (found: none): install one, choose one with the lock target's python option (or PEX_PYTHON), or change the constraints (the lock target's interpreterConstraints, which pex:tool --python sets)",
     );
     const missing = await findInterpreter({ python: '/nonexistent/python3', env: { PATH: empty } }).catch((e: unknown) => e);
     expect((missing as Error).message).toBe("python '/nonexistent/python3' was not found: install it, or set python to another interpreter");
@@ -108,5 +108,40 @@ describe('findInterpreter', () => {
     );
     await expect(findInterpreter({ python: 'python9', env: env() })).rejects.toThrow("python 'python9' was not found on PATH");
     await expect(findInterpreter({ env: { ...env(), PEX_PYTHON: 'python' } })).rejects.toThrow("PEX_PYTHON 'python' cannot be used");
+  });
+});
+
+describe('pyenv versions that are installed but not active', () => {
+  let root: string;
+  let shims: string;
+  beforeAll(() => {
+    root = mkdtempSync(path.join(tmpdir(), 'pex-pyenv-spec-'));
+    shims = path.join(root, 'shims');
+    mkdirSync(shims);
+    // pyenv's shims of inactive versions fail when run; python3 is the active version.
+    for (const name of ['python3.12', 'python3.13']) {
+      writeFileSync(path.join(shims, name), `#!/bin/sh\necho "pyenv: ${name}: command not found" >&2\nexit 127\n`);
+      chmodSync(path.join(shims, name), 0o755);
+    }
+    const active = fakePython('python3', { version: [3, 11, 7] });
+    execFileSync('cp', [active, path.join(shims, 'python3')]);
+    for (const [version, minor] of [['3.12.0', '3.12'], ['3.12.1', '3.12'], ['3.13.0', '3.13'], ['3.12-dev', '3.12']]) {
+      const dir = path.join(root, 'versions', version, 'bin');
+      mkdirSync(dir, { recursive: true });
+      const facts = JSON.stringify({ executable: path.join(dir, `python${minor}`), version: version.split('.').map(Number), implementation: 'cpython', platform: 'linux-x86_64', pip: '23.2' });
+      writeFileSync(path.join(dir, `python${minor}`), `#!/bin/sh\necho '${facts}'\n`);
+      chmodSync(path.join(dir, `python${minor}`), 0o755);
+    }
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('finds the newest installed 3.X the constraints allow, in the pyenv root whose shims are on PATH', async () => {
+    expect((await findInterpreter({ constraints: ['>=3.12,<3.13'], env: { PATH: shims } })).path).toBe(path.join(root, 'versions', '3.12.1', 'bin', 'python3.12'));
+    expect((await findInterpreter({ constraints: ['>=3.12'], env: { PATH: shims } })).path).toBe(path.join(root, 'versions', '3.13.0', 'bin', 'python3.13'));
+  });
+
+  it('names pyenv in the message when nothing fits', async () => {
+    const error = await findInterpreter({ constraints: ['>=3.14'], env: { PATH: shims } }).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(new RegExp(`^no interpreter on PATH or in ${root}/versions satisfies CPython >=3.14 \\(found: python3 \\(cpython 3\\.11\\.7\\)\\): install one, choose one with the lock target's python option`));
   });
 });

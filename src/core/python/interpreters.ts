@@ -1,4 +1,4 @@
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { candidateNames, satisfies, Version } from './constraints';
 import { PexError } from '../common';
@@ -92,6 +92,41 @@ function locate(nameOrPath: string, env: NodeJS.ProcessEnv): string | null {
   return null;
 }
 
+/**
+ * pyenv's root when its shims are on PATH: the parent of a `shims` dir with a `versions`
+ * sibling (as the archives' runtime finds it; running `pyenv root` would cost a shim's start).
+ */
+export function pyenvRoot(env: NodeJS.ProcessEnv): string | null {
+  const roots = (env.PATH ?? '').split(path.delimiter).filter((d) => path.basename(d) === 'shims').map((d) => path.dirname(d));
+  return roots.find((root) => existsSync(path.join(root, 'versions'))) ?? null;
+}
+
+/**
+ * `<pyenv root>/versions/3.X.*\/bin/python3.X`, newest first: the installed versions that are
+ * not active, whose shims on PATH fail when run (`pyenv: python3.12: command not found`).
+ */
+export function pyenvInterpreters(name: string, env: NodeJS.ProcessEnv): string[] {
+  const minor = /^python(3\.\d+)$/.exec(name)?.[1];
+  const root = pyenvRoot(env);
+  if (!minor || !root) return [];
+  const patch = (v: string) => Number(v.split('.')[2]);
+  return readdirSync(path.join(root, 'versions'))
+    .filter((v) => new RegExp(`^${minor.replace('.', '\\.')}\\.\\d+$`).test(v))
+    .sort((a, b) => patch(b) - patch(a))
+    .map((v) => path.join(root, 'versions', v, 'bin', name))
+    .filter(isExecutableFile);
+}
+
+const isShim = (file: string) => path.basename(path.dirname(file)) === 'shims';
+
+/** Where to look for `name`: PATH's hit, except that a versioned pyenv shim gives way to pyenv's own binaries. */
+function candidateFiles(name: string, env: NodeJS.ProcessEnv): Array<{ file: string; label: string }> {
+  const onPath = locate(name, env);
+  const installed = onPath === null || isShim(onPath) ? pyenvInterpreters(name, env) : [];
+  if (installed.length) return installed.map((file) => ({ file, label: file }));
+  return onPath ? [{ file: onPath, label: name }] : [];
+}
+
 const describe = (i: Interpreter) => `${i.implementation} ${i.version.join('.')}`;
 
 function unsuitable(i: Interpreter, constraints: string[]): string | null {
@@ -122,26 +157,31 @@ export async function findInterpreter(opts: FindInterpreterOptions): Promise<Int
     if (!file) throw new PexError(`${source} '${chosen}' was not found${chosen.includes('/') ? '' : ' on PATH'}: install it, or set ${source} to another interpreter`);
     const interpreter = await inspectInterpreter(file);
     const why = unsuitable(interpreter, constraints);
-    if (why) throw new PexError(`${source} '${chosen}' cannot be used: ${why}; give another interpreter or change the constraints`);
+    if (why) {
+      throw new PexError(
+        `${source} '${chosen}' cannot be used: ${why}; set ${source} to another interpreter, or change the constraints (the lock target's interpreterConstraints, which pex:tool --python sets)`,
+      );
+    }
     return interpreter;
   }
 
   const seen: string[] = [];
   for (const name of candidateNames(constraints)) {
-    const file = locate(name, env);
-    if (!file) continue;
-    try {
-      const interpreter = await inspectInterpreter(file);
-      const why = unsuitable(interpreter, constraints);
-      if (!why) return interpreter;
-      seen.push(`${name} (${describe(interpreter)})`);
-    } catch (err) {
-      if (!(err instanceof PexError)) throw err;
-      seen.push(`${name} (broken)`);
+    for (const { file, label } of candidateFiles(name, env)) {
+      try {
+        const interpreter = await inspectInterpreter(file);
+        const why = unsuitable(interpreter, constraints);
+        if (!why) return interpreter;
+        seen.push(`${label} (${describe(interpreter)})`);
+      } catch (err) {
+        if (!(err instanceof PexError)) throw err;
+        seen.push(`${label} (broken)`);
+      }
     }
   }
   const wanted = constraints.length ? `CPython ${constraints.join(' or ')}` : 'CPython >= 3.8';
+  const root = pyenvRoot(env);
   throw new PexError(
-    `no interpreter on PATH satisfies ${wanted} (found: ${seen.join(', ') || 'none'}): install one, or set the python option or PEX_PYTHON`,
+    `no interpreter on PATH${root ? ` or in ${root}/versions` : ''} satisfies ${wanted} (found: ${seen.join(', ') || 'none'}): install one, choose one with the lock target's python option (or PEX_PYTHON), or change the constraints (the lock target's interpreterConstraints, which pex:tool --python sets)`,
   );
 }

@@ -54,7 +54,7 @@ describe("pip's configuration", () => {
     try {
       const l = await lock(isolatedPipEnv({ PIP_INDEX_URL: main.url, PIP_EXTRA_INDEX_URL: extra.url }));
       expect(pinned(l)).toEqual(['pexnx-alpha==1.0', 'pexnx-beta==1.0']);
-      expect(l.artifacts.map((a) => new URL(a.url).origin)).toEqual([new URL(extra.url).origin, new URL(main.url).origin]);
+      expect(l.artifacts.map((a) => new URL(a.url!).origin)).toEqual([new URL(extra.url).origin, new URL(main.url).origin]);
     } finally {
       await main.close();
       await extra.close();

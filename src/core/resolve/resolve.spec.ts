@@ -43,7 +43,7 @@ const lockOf = (text: string, extra: { cwd?: string; index?: { findLinks?: strin
   });
 
 describe('resolve', () => {
-  it('locks exact versions with sha256 and workspace-relative file URLs', async () => {
+  it('locks exact versions with sha256, local files as paths relative to the lock', async () => {
     const text = '--no-index\n--find-links ./wheels\nPexNX_Alpha\n';
     const lock = await lockOf(text);
     expect(lock.artifacts).toEqual([
@@ -51,19 +51,19 @@ describe('resolve', () => {
         name: 'pexnx-alpha',
         version: '1.0',
         filename: 'pexnx_alpha-1.0-py3-none-any.whl',
-        url: 'file:tools/x/wheels/pexnx_alpha-1.0-py3-none-any.whl',
+        path: 'wheels/pexnx_alpha-1.0-py3-none-any.whl',
         sha256: await sha256File(path.join(wheels, 'pexnx_alpha-1.0-py3-none-any.whl')),
       },
       {
         name: 'pexnx-beta',
         version: '2.0',
         filename: 'pexnx_beta-2.0-py3-none-any.whl',
-        url: 'file:tools/x/wheels/pexnx_beta-2.0-py3-none-any.whl',
+        path: 'wheels/pexnx_beta-2.0-py3-none-any.whl',
         sha256: await sha256File(path.join(wheels, 'pexnx_beta-2.0-py3-none-any.whl')),
       },
     ]);
     expect(lock).toMatchObject({
-      lockVersion: 1,
+      lockVersion: 2,
       requirements: ['pexnx-alpha'],
       pipOptions: ['--no-index', '--find-links ./wheels'],
       requirementsHash: requirementsHash(parseRequirements(text, 'r')),
@@ -143,8 +143,8 @@ sys.exit(code)
         cwd: path.join(workspace, 'tools', 'x'),
         env: isolatedPipEnv({ PIP_FIND_LINKS: `http://me:pw@127.0.0.1:${server.port}/` }),
       });
-      expect(lock.artifacts.map((a) => [a.url, a.sha256])).toEqual([
-        ['file:tools/x/wheels/pexnx_beta-2.0-py3-none-any.whl', await sha256File(path.join(wheels, 'pexnx_beta-2.0-py3-none-any.whl'))],
+      expect(lock.artifacts.map((a) => [a.url ?? a.path, a.sha256])).toEqual([
+        ['wheels/pexnx_beta-2.0-py3-none-any.whl', await sha256File(path.join(wheels, 'pexnx_beta-2.0-py3-none-any.whl'))],
         [`http://127.0.0.1:${server.port}/pexnx_delta-1.0-py3-none-any.whl`, await sha256File(delta)],
       ]);
     } finally {

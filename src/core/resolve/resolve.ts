@@ -1,15 +1,11 @@
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PexError } from '../common';
-import { run } from '../common';
-import { sha256File } from '../common';
+import { PexError, Reporter, sha256File, silentReporter, stripAnsi, stripCredentials } from '../common';
 import { LockedArtifact, Lockfile } from '../lock';
-import { credentialSources, pipDownload, pipProblemLine } from '../pip';
+import { credentialSources, pipDownload, pipProblemLine, ReportItem, runPip } from '../pip';
 import { Interpreter } from '../python';
-import { Requirements, requirementsHash } from '../requirements';
-import { stripCredentials } from '../common';
+import { parseRequirement, Requirements, requirementsHash } from '../requirements';
 import { canonicalName, parseSdistName, parseWheelName } from '../wheel';
 
 /** Index options from nx.json or the target; relative find-links are relative to the workspace root. */
@@ -29,6 +25,11 @@ export interface ResolveOptions {
   cwd: string;
   index?: IndexOptions;
   env?: NodeJS.ProcessEnv;
+  /** Where the lock goes: local files are recorded relative to it. Default: cwd. */
+  lockDir?: string;
+  /** Pins to keep (pip constraint lines), see keptPins. */
+  pins?: string[];
+  report?: Reporter;
 }
 
 const MIN_PIP: [number, number] = [22, 2]; // the first pip with `install --report`
@@ -73,27 +74,22 @@ export function indexArgs(index: IndexOptions, workspaceRoot: string): string[] 
   ];
 }
 
-/** `file:<workspace-relative path>` inside the workspace, so locks do not depend on where it is checked out. */
-function recordedUrl(url: string, workspaceRoot: string): string {
-  if (!url.startsWith('file:')) return stripCredentials(url);
-  const file = realpathSync(fileURLToPath(url));
-  const relative = path.relative(realpathSync(workspaceRoot), file);
-  return relative.startsWith('..') || path.isAbsolute(relative) ? url : `file:${relative.split(path.sep).join('/')}`;
+/** The real path of `dir`, which may not exist yet (a new tool's lock): its nearest existing ancestor's, joined with the rest. */
+function realDir(dir: string): string {
+  const absolute = path.resolve(dir);
+  if (existsSync(absolute)) return realpathSync(absolute);
+  const parent = path.dirname(absolute);
+  return parent === absolute ? absolute : path.join(realDir(parent), path.basename(absolute));
 }
 
-interface ReportItem {
-  metadata: { name: string; version: string };
-  download_info: {
-    url: string;
-    archive_info?: { hash?: string; hashes?: Record<string, string> };
-    dir_info?: unknown;
-    vcs_info?: unknown;
-  };
+/** A local file relative to the lock's directory (PEP 751's `path`), so the lock works wherever the workspace is. */
+export function lockRelativePath(file: string, lockDir: string): string {
+  return path.relative(realDir(lockDir), realpathSync(file)).split(path.sep).join('/');
 }
 
-type UnhashedArtifact = Omit<LockedArtifact, 'sha256'> & { sha256?: string };
+type UnhashedArtifact = { name: string; version: string; filename: string; url: string; sha256?: string };
 
-function artifactOf(item: ReportItem, interpreter: Interpreter): UnhashedArtifact {
+function artifactOf(item: ReportItem): UnhashedArtifact {
   const name = canonicalName(item.metadata.name);
   const version = item.metadata.version;
   const info = item.download_info;
@@ -121,27 +117,58 @@ function resolutionError(stderr: string, interpreter: Interpreter): PexError {
   return new PexError(`pip could not resolve the requirements for ${interpreter.path} (Python ${interpreter.version.join('.')}): ${problem}; fix requirements.txt or the index options`);
 }
 
-/** `pip install --dry-run --report` in `temp`: what pip would install, nothing installed. */
-async function pipReport(opts: ResolveOptions, temp: string): Promise<ReportItem[]> {
+/** A failure that kept pins may cause (a conflict), as opposed to one they cannot (the network, a missing name). */
+const pinConflict = (stderr: string) => /ResolutionImpossible|conflicting dependencies|Could not find a version that satisfies the requirement (?!.*\(from versions: none\))/.test(stripAnsi(stderr));
+
+/** `a, b, c and 4 more`: what a step line names. */
+function someNames(names: string[]): string {
+  return names.length <= 3 ? names.join(', ') : `${names.slice(0, 3).join(', ')} and ${names.length - 3} more`;
+}
+
+/**
+ * `pip install --dry-run --report`: what pip would install, nothing installed. Kept pins go in
+ * as constraints; when they conflict with the requirements, the pins of the requirements
+ * themselves are dropped, then all of them (pip cannot say which pin is in the way).
+ */
+async function pipReport(opts: ResolveOptions): Promise<ReportItem[]> {
   const { interpreter, requirements } = opts;
-  // Options go into the file so pip applies them (and expands ${VARS}) exactly as in the user's requirements.txt.
-  const requirementsFile = path.join(temp, 'requirements.txt');
-  writeFileSync(requirementsFile, [...requirements.pipOptions, ...requirements.requirements].join('\n') + '\n', { mode: 0o600 });
-  const report = path.join(temp, 'report.json');
-  const args = ['-m', 'pip', 'install', '--dry-run', '--ignore-installed', '--report', report, '--quiet'];
-  // Wheels and sdists, as pip chooses by default (`--only-binary=:all:` in requirements.txt forbids sdists).
-  args.push('--disable-pip-version-check', ...indexArgs(opts.index ?? {}, opts.workspaceRoot));
-  args.push('-r', requirementsFile);
-  // A dry run installs nothing, so a user's "require a virtualenv" setting has nothing to protect.
-  const env = { ...(opts.env ?? process.env), PIP_REQUIRE_VIRTUALENV: '0' };
-  const result = await run(interpreter.path, args, { cwd: opts.cwd, env });
-  if (result.code !== 0) throw resolutionError(result.stderr, interpreter);
-  return (JSON.parse(readFileSync(report, 'utf8')) as { install: ReportItem[] }).install;
+  const direct = new Set(requirements.requirements.map((r) => canonicalName(parseRequirement(r).name)));
+  const pins = opts.pins ?? [];
+  const attempts = pins.length ? [pins, pins.filter((p) => !direct.has(canonicalName(p.split('==')[0]))), []] : [[]];
+  const step = (opts.report ?? silentReporter).step(`resolving ${someNames([...direct])} for ${interpreter.tag} with pip…`);
+  try {
+    for (const [i, constraints] of attempts.entries()) {
+      let collected = 0;
+      const found = await runPip(
+        {
+          interpreter,
+          // Wheels and sdists, as pip chooses by default (`--only-binary=:all:` in requirements.txt forbids sdists).
+          args: (temp) => ['install', '--dry-run', '--ignore-installed', '--report', path.join(temp, 'report.json'), ...indexArgs(opts.index ?? {}, opts.workspaceRoot)],
+          requirements: [...requirements.pipOptions, ...requirements.requirements],
+          constraints,
+          cwd: opts.cwd,
+          env: opts.env,
+          onLine: (line) => {
+            if (line.startsWith('Collecting ')) step.update(`${++collected} distributions`);
+          },
+        },
+        (result, temp) => {
+          if (result.code === 0) return (JSON.parse(readFileSync(path.join(temp, 'report.json'), 'utf8')) as { install: ReportItem[] }).install;
+          if (i < attempts.length - 1 && pinConflict(result.stderr)) return null;
+          throw resolutionError(result.stderr, interpreter);
+        },
+      );
+      if (found) return found;
+    }
+    throw new PexError('unreachable: the last attempt keeps no pins');
+  } finally {
+    step.done();
+  }
 }
 
 /** pip reports most hashes; the rest come from the local file, or from a download by pip. */
-async function withHashes(found: UnhashedArtifact[], opts: ResolveOptions, temp: string): Promise<LockedArtifact[]> {
-  const downloads = path.join(temp, 'downloads');
+async function withHashes(found: UnhashedArtifact[], opts: ResolveOptions): Promise<LockedArtifact[]> {
+  const downloaded = new Map<string, string>();
   const items = found.filter((a) => !a.sha256 && !a.url.startsWith('file:'));
   if (items.length) {
     const index = opts.index ?? {};
@@ -151,15 +178,19 @@ async function withHashes(found: UnhashedArtifact[], opts: ResolveOptions, temp:
       pythonVersion: opts.interpreter.version.slice(0, 2).join('.'),
       items,
       credentialSources: credentialSources(given, opts.env),
-      dest: downloads,
       cwd: opts.cwd,
       env: opts.env,
+      keep: async (dir) => {
+        for (const item of items) downloaded.set(item.filename, await sha256File(path.join(dir, item.filename)));
+      },
     });
   }
   const artifacts: LockedArtifact[] = [];
   for (const a of found) {
-    const local = a.url.startsWith('file:') ? fileURLToPath(a.url) : path.join(downloads, a.filename);
-    artifacts.push({ ...a, url: recordedUrl(a.url, opts.workspaceRoot), sha256: a.sha256 ?? (await sha256File(local)) });
+    const local = a.url.startsWith('file:') ? fileURLToPath(a.url) : null;
+    const sha256 = a.sha256 ?? (local ? await sha256File(local) : downloaded.get(a.filename)!);
+    const where = local ? { path: lockRelativePath(local, opts.lockDir ?? opts.cwd) } : { url: a.url };
+    artifacts.push({ name: a.name, version: a.version, filename: a.filename, ...where, sha256 });
   }
   return artifacts.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
@@ -174,25 +205,21 @@ export async function resolve(opts: ResolveOptions): Promise<Lockfile> {
     throw new PexError('there are no requirements to lock: add at least one line to requirements.txt');
   }
   assertPipCanResolve(interpreter);
-  const temp = mkdtempSync(path.join(tmpdir(), 'pex-nx-resolve-'));
-  try {
-    const found = (await pipReport(opts, temp)).map((item) => artifactOf(item, interpreter));
-    return {
-      lockVersion: 1,
-      requirements: requirements.requirements.map(stripCredentials),
-      pipOptions: requirements.pipOptions.map(stripCredentials),
-      requirementsHash: requirementsHash(requirements),
-      interpreter: {
-        implementation: interpreter.implementation,
-        version: interpreter.version.slice(0, 2).join('.'),
-        tag: interpreter.tag,
-        // As a wheel platform tag (linux_x86_64), the form PEX-INFO's build_properties use.
-        platform: interpreter.platform.replace(/[-.]/g, '_'),
-      },
-      interpreterConstraints: opts.interpreterConstraints ?? [],
-      artifacts: await withHashes(found, opts, temp),
-    };
-  } finally {
-    rmSync(temp, { recursive: true, force: true });
-  }
+  const found = (await pipReport(opts)).map(artifactOf);
+  const artifacts = await withHashes(found, opts);
+  return {
+    lockVersion: artifacts.some((a) => a.path !== undefined) ? 2 : 1,
+    requirements: requirements.requirements.map(stripCredentials),
+    pipOptions: requirements.pipOptions.map(stripCredentials),
+    requirementsHash: requirementsHash(requirements),
+    interpreter: {
+      implementation: interpreter.implementation,
+      version: interpreter.version.slice(0, 2).join('.'),
+      tag: interpreter.tag,
+      // As a wheel platform tag (linux_x86_64), the form PEX-INFO's build_properties use.
+      platform: interpreter.platform.replace(/[-.]/g, '_'),
+    },
+    interpreterConstraints: opts.interpreterConstraints ?? [],
+    artifacts,
+  };
 }

@@ -1,2 +1,4 @@
 export * from './wheelMetadata';
 export * from './wheelName';
+export * from './wheelFile';
+export * from './entryPoint';

@@ -116,6 +116,12 @@ export function readWheelScripts(wheelPath: string): WheelScripts {
   };
 }
 
+/** The names of a wheel's entries, from its zip's central directory. */
+export function wheelEntries(wheelPath: string): string[] {
+  const buf = readFileSync(wheelPath);
+  return listMembers((offset, length) => buf.subarray(offset, offset + length), buf.length, wheelPath).map((m) => m.name);
+}
+
 /** Every script name the wheels install into bin/, sorted. */
 export function availableScripts(wheelPaths: string[]): string[] {
   const names = new Set<string>();

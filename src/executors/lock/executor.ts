@@ -1,24 +1,31 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { logger } from '@nx/devkit';
 import * as path from 'node:path';
+import { PexError } from '../../core/common';
 import { lockTool } from '../../core/workflows';
 import { indexOptions, runExecutorBody, toolTarget } from '../context';
 import type { LockExecutorSchema } from './schema';
 
 export default async function lockExecutor(options: LockExecutorSchema, context: ExecutorContext) {
-  return runExecutorBody(async () => {
+  return runExecutorBody(async (report) => {
     const target = toolTarget(context);
     const lockFile = target.resolvePath(options.lockFile);
-    const lock = await lockTool({
+    // Nx gives one value as a string when the option is passed once on the command line.
+    const packages = ([] as string[]).concat(options.upgradePackage ?? []);
+    if (options.upgrade && packages.length) {
+      throw new PexError(`upgrade and upgradePackage ${packages.join(', ')} are both set: --upgrade already moves every package; keep one`);
+    }
+    const { lock, previous, changes } = await lockTool({
       workspaceRoot: target.workspaceRoot,
       requirementsFile: target.resolvePath(options.requirements),
       lockFile,
       python: options.python,
       interpreterConstraints: options.interpreterConstraints,
       index: indexOptions(options, context),
+      upgrade: { all: options.upgrade, packages },
+      report,
     });
-    logger.info(
-      `pex: locked ${lock.artifacts.length} distributions for ${lock.interpreter.tag} into ${path.relative(target.workspaceRoot, lockFile)}`,
-    );
+    const summary = previous ? (changes.length ? `${changes.length} ${changes.length === 1 ? 'change' : 'changes'}:` : 'unchanged') : 'new lock:';
+    report.info(`locked ${lock.artifacts.length} distributions for ${lock.interpreter.tag} into ${path.relative(target.workspaceRoot, lockFile)}, ${summary}`);
+    for (const change of changes) report.info(`  ${change}`);
   });
 }

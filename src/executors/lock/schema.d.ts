@@ -7,4 +7,6 @@ export interface LockExecutorSchema {
   extraIndexUrls?: string[];
   findLinks?: string[];
   noIndex?: boolean;
+  upgrade?: boolean;
+  upgradePackage?: string[];
 }

@@ -1,13 +1,12 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { logger } from '@nx/devkit';
 import * as path from 'node:path';
 import { buildTool } from '../../core/workflows';
 import { pluginVersion } from '../../version';
-import { runExecutorBody, toolTarget } from '../context';
+import { indexOptions, runExecutorBody, toolTarget } from '../context';
 import type { PexExecutorSchema } from './schema';
 
 export default async function pexExecutor(options: PexExecutorSchema, context: ExecutorContext) {
-  return runExecutorBody(async () => {
+  return runExecutorBody(async (report) => {
     const target = toolTarget(context);
     const archive = await buildTool({
       workspaceRoot: target.workspaceRoot,
@@ -18,11 +17,14 @@ export default async function pexExecutor(options: PexExecutorSchema, context: E
       entryPoint: options.entryPoint,
       sourcesDir: target.resolvePath(options.sources),
       python: options.python,
+      // The plugin's index options in nx.json: where a locked file that moved is looked for.
+      index: indexOptions({}, context),
+      report,
       lockCommand: `nx run ${target.projectName}:lock`,
       pluginVersion,
     });
-    logger.info(
-      `pex: wrote ${path.relative(target.workspaceRoot, archive.path)} (${(archive.size / 1024).toFixed(0)} KiB, pex_hash ${archive.pexHash.slice(0, 12)})`,
+    report.info(
+      `wrote ${path.relative(target.workspaceRoot, archive.path)} (${(archive.size / 1024).toFixed(0)} KiB, pex_hash ${archive.pexHash.slice(0, 12)})`,
     );
   });
 }

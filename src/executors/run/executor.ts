@@ -1,5 +1,4 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { logger } from '@nx/devkit';
 import { PexError } from '../../core/common';
 import { runTool } from '../../core/workflows';
 import { runExecutorBody, toolTarget } from '../context';
@@ -17,7 +16,7 @@ function archiveOf(options: RunExecutorSchema, context: ExecutorContext, project
 }
 
 export default async function runExecutor(options: RunExecutorSchema, context: ExecutorContext) {
-  return runExecutorBody(async () => {
+  return runExecutorBody(async (report) => {
     const target = toolTarget(context);
     const fixed = (options.args ?? []).map((a) =>
       a
@@ -30,7 +29,7 @@ export default async function runExecutor(options: RunExecutorSchema, context: E
       args: [...fixed, ...(options.__unparsed__ ?? [])],
       cwd: options.cwd ? target.resolvePath(options.cwd) : target.workspaceRoot,
     });
-    if (code !== 0) logger.error(`pex: ${options.tool ?? target.projectName} exited with code ${code}`);
+    if (code !== 0) report.error(`${options.tool ?? target.projectName} exited with code ${code}`);
     return code === 0;
   });
 }

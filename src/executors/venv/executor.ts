@@ -1,12 +1,11 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { logger } from '@nx/devkit';
 import * as path from 'node:path';
 import { materializeVenv } from '../../core/workflows';
 import { runExecutorBody, toolTarget } from '../context';
 import type { VenvExecutorSchema } from './schema';
 
 export default async function venvExecutor(options: VenvExecutorSchema, context: ExecutorContext) {
-  return runExecutorBody(async () => {
+  return runExecutorBody(async (report) => {
     const target = toolTarget(context);
     const dest = target.resolvePath(options.outputPath);
     await materializeVenv({
@@ -16,6 +15,6 @@ export default async function venvExecutor(options: VenvExecutorSchema, context:
       compile: options.compile,
       prompt: options.prompt,
     });
-    logger.info(`pex: wrote venv ${path.relative(target.workspaceRoot, dest)}`);
+    report.info(`wrote venv ${path.relative(target.workspaceRoot, dest)}`);
   });
 }

@@ -1,6 +1,6 @@
 import { addProjectConfiguration, getProjects, joinPathFragments, readNxJson, Tree } from '@nx/devkit';
 import { parseConstraint } from '../../core/python';
-import { PexError } from '../../core/common';
+import { createReporter, PexError } from '../../core/common';
 import { formatLockfile } from '../../core/lock';
 import { parseRequirement, parseRequirements } from '../../core/requirements';
 import type { IndexOptions } from '../../core/resolve';
@@ -70,13 +70,17 @@ export async function toolGenerator(tree: Tree, options: ToolGeneratorSchema): P
   const requirementsFile = joinPathFragments(o.directory, 'requirements.txt');
   const requirementsText = o.requirements.join('\n') + '\n';
   const requirements = parseRequirements(requirementsText, requirementsFile);
+  const lockDir = joinPathFragments(tree.root, o.directory);
+  const report = createReporter();
   const lock = await resolveRequirements(requirements, {
     workspaceRoot: tree.root,
     cwd: tree.root,
+    lockDir,
     interpreterConstraints: o.constraints,
     index: pluginIndexOptions(tree),
+    report,
   });
-  const wheels = await fetchLockedWheels(lock, { workspaceRoot: tree.root, pipOptions: requirements.pipOptions });
+  const wheels = await fetchLockedWheels(lock, { workspaceRoot: tree.root, lockDir, pipOptions: requirements.pipOptions, index: pluginIndexOptions(tree), report });
   let script = o.script;
   if (script) {
     assertScriptExists(script, wheels, `--script ${script}`);

@@ -97,6 +97,24 @@ def _probe(path):
         return None
 
 
+def _pyenv_versions(names, entries):
+    """`<root>/versions/3.X.*/bin/python3.X`, newest first, for a pyenv whose shims dir is on
+    PATH: versions installed but not active, whose shims fail when run."""
+    roots = [os.path.dirname(e.rstrip(os.sep)) for e in entries if os.path.basename(e.rstrip(os.sep)) == "shims"]
+    roots = [r for r in roots if os.path.isdir(os.path.join(r, "versions"))]
+    if not roots:
+        return []
+    versions = os.listdir(os.path.join(roots[0], "versions"))
+    found = []
+    for name in names:
+        minor = re.match(r"python(3\.\d+)$", name or "")
+        if minor:
+            matching = [v for v in versions if re.match(re.escape(minor.group(1)) + r"\.\d+$", v)]
+            matching.sort(key=lambda v: int(v.rsplit(".", 1)[1]), reverse=True)
+            found += [os.path.join(roots[0], "versions", v, "bin", name) for v in matching]
+    return found
+
+
 def _candidates(pex_python, pex_python_path):
     """Executable paths to try, in preference order."""
     if pex_python and os.sep in pex_python:
@@ -112,6 +130,8 @@ def _candidates(pex_python, pex_python_path):
             else ["python3"] + ["python3.%d" % m for m in contract.CPYTHON_MINORS] + ["python"]
         )
         found += [os.path.join(d, name) for name in names for d in entries]
+        if not pex_python_path:
+            found += _pyenv_versions(names, entries)
     # As in the preamble: a versioned name that is only a version-manager shim goes last
     # (a pyenv shim of an inactive version fails, slowly; the probe skips it). Stable sort.
     found.sort(

@@ -59,7 +59,8 @@ def load_params(text):
 
 
 def fail(what, where, fix):
-    sys.stderr.write("pex: %s, %s: %s\n" % (what, where, fix))
+    # The archive the user ran ($PEX), not the venv inside PEX_ROOT that runs it.
+    sys.stderr.write("pex: %s, %s: %s\n" % (what, os.environ.get("PEX") or where, fix))
     sys.exit(1)
 
 
