@@ -28,6 +28,7 @@ describe('core flow', () => {
       [['hello', '--requirements', 'hellotool', '--script', 'nope'], /script 'nope' is not provided.*hello/],
       [['hello', '--script', 'x', '--entryPoint', 'y:z'], /--script and --entryPoint/],
       [['hello', '--requirements', 'doesnotexist'], /pex: .*doesnotexist/],
+      [['ev', '--directory', '../../evil'], /pex: --directory \.\.\/\.\.\/evil is outside the workspace/],
     ];
     for (const [args, message] of cases) {
       const r = runNx(ws, ['g', 'pex:tool', ...args], env);
@@ -57,9 +58,11 @@ describe('core flow', () => {
     for (const a of lock.artifacts) {
       expect(a.sha256).toBe(sha(path.join(ctx.wheels, a.filename)));
     }
+    // The targets are the plugin's inferred ones; project.json holds only what differs from them.
+    expect(Object.keys(project.targets)).toEqual(['pex']);
     const nxJson = JSON.parse(fs.readFileSync(path.join(ws, 'nx.json'), 'utf8'));
-    expect(nxJson.plugins).toContain('pex');
-    expect(nxJson.targetDefaults['pex:pex'].cache).toBe(true);
+    expect(nxJson.plugins).toEqual([expect.objectContaining({ plugin: 'pex' })]);
+    expect(nxJson.sync.globalGenerators).toEqual(['pex:sync']);
     // an existing project is refused
     const again = runNx(ws, ['g', 'pex:tool', 'hello'], env);
     expect(again.code).not.toBe(0);

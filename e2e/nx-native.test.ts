@@ -42,12 +42,22 @@ describe('nx-native', () => {
     git(ws, ['clean', '-fdq', '-e', 'dist', '-e', '.nx']);
   });
 
-  test('pex:init registers target defaults; nx show project lists targets with inputs, outputs and cache', () => {
+  test('nx show project lists the inferred targets with inputs, outputs, cache and metadata', () => {
     const project = JSON.parse(nx(['show', 'project', 'hello', '--json']).split('\n').find((l) => l.startsWith('{'))!);
-    expect(project.targets.pex).toMatchObject({ executor: 'pex:pex', cache: true, outputs: ['{workspaceRoot}/dist/{projectRoot}/{projectName}.pex'] });
+    expect(Object.keys(project.targets).sort()).toEqual(['lock', 'pex', 'run', 'venv']);
+    expect(project.targets.pex).toMatchObject({
+      executor: 'pex:pex',
+      cache: true,
+      outputs: ['{options.outputPath}'],
+      options: { outputPath: 'dist/tools/hello/hello.pex', script: 'hello' },
+      metadata: { technologies: ['python'], description: expect.any(String) },
+    });
     expect(project.targets.pex.inputs).toEqual(expect.arrayContaining(['{projectRoot}/pex.lock.json', '{projectRoot}/requirements.txt']));
     expect(project.targets.venv).toMatchObject({ cache: true, dependsOn: ['pex'] });
     expect(project.targets.venv.inputs).toEqual(expect.arrayContaining([expect.objectContaining({ runtime: expect.any(String) })]));
+    expect(project.targets.lock).toMatchObject({ executor: 'pex:lock', cache: false });
+    const app = JSON.parse(nx(['show', 'project', 'app', '--json']).split('\n').find((l) => l.startsWith('{'))!);
+    expect(app.targets.format.dependsOn).toEqual([{ projects: ['hello'], target: 'pex' }]);
   });
 
   test('caching is exact: hit on a rerun or an unrelated change, miss on each real input', () => {

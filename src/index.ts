@@ -1,2 +1,2 @@
 export const name = 'pex';
-export { createDependencies } from './plugins/plugin';
+export { createDependencies, createNodes, createNodesV2 } from './plugins/plugin';

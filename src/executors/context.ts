@@ -1,15 +1,30 @@
 import type { ExecutorContext } from '@nx/devkit';
+import { resolveNxTokensInOptions } from '@nx/devkit/internal';
 import * as path from 'node:path';
 import { createReporter, PexError, Reporter } from '../core/common';
 import type { IndexOptions } from '../core/resolve';
+import { indexOptionsOf, pluginOptionsOf } from '../plugins/options';
 
 /** What every executor needs from Nx: the project's root and name, and paths resolved against the workspace. */
 export interface ToolTarget {
   workspaceRoot: string;
   projectRoot: string;
   projectName: string;
-  /** Replaces {workspaceRoot}, {projectRoot} and {projectName}, then makes the path absolute. */
+  /** Resolves Nx's tokens as Nx does in target options, then makes the path absolute. */
   resolvePath(value: string): string;
+}
+
+/**
+ * Nx's own token resolution for target options (`{workspaceRoot}` only at the start, `{projectRoot}`,
+ * `{projectName}`): Nx applies it to configured options, this applies it to schema defaults and
+ * values given on the command line, for `project`. An ill-placed token is one line naming the option.
+ */
+export function resolveTokens<T extends string | string[]>(value: T, project: { root: string; name: string }, option: string): T {
+  try {
+    return resolveNxTokensInOptions({ [option]: value }, project as never, option)[option] as T;
+  } catch (e) {
+    throw new PexError(`${option} '${value}': ${(e as Error).message.replace(/^\S*NX\S*\s*/, '')}`);
+  }
 }
 
 export function toolTarget(context: ExecutorContext): ToolTarget {
@@ -24,30 +39,13 @@ export function toolTarget(context: ExecutorContext): ToolTarget {
     workspaceRoot,
     projectRoot,
     projectName,
-    resolvePath: (value) =>
-      path.resolve(
-        workspaceRoot,
-        value
-          .replace(/\{workspaceRoot\}\/?/g, '')
-          .replace(/\{projectRoot\}/g, projectRoot)
-          .replace(/\{projectName\}/g, projectName),
-      ),
+    resolvePath: (value) => path.resolve(workspaceRoot, resolveTokens(value, { root: projectRoot, name: projectName }, 'path')),
   };
 }
 
 /** Index options: the target's own win over the plugin entry's in nx.json; pip's config applies beneath both. */
 export function indexOptions(options: IndexOptions, context: ExecutorContext): IndexOptions {
-  const entry = context.nxJsonConfiguration?.plugins?.find(
-    (p) => (typeof p === 'string' ? p : p.plugin) === 'pex',
-  );
-  const fromNxJson = (entry && typeof entry !== 'string' ? (entry.options as IndexOptions) : undefined) ?? {};
-  const pick = (o: IndexOptions): IndexOptions =>
-    Object.fromEntries(
-      (['indexUrl', 'extraIndexUrls', 'findLinks', 'noIndex'] as const)
-        .filter((k) => o[k] !== undefined)
-        .map((k) => [k, o[k]]),
-    );
-  return { ...pick(fromNxJson), ...pick(options) };
+  return { ...indexOptionsOf(pluginOptionsOf(context.nxJsonConfiguration)), ...indexOptionsOf(options) };
 }
 
 /**

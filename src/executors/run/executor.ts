@@ -1,10 +1,11 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { PexError } from '../../core/common';
 import { runTool } from '../../core/workflows';
-import { runExecutorBody, toolTarget } from '../context';
+import { archivePathOf, pluginOptionsOf } from '../../plugins/options';
+import { resolveTokens, runExecutorBody, toolTarget } from '../context';
 import type { RunExecutorSchema } from './schema';
 
-/** The archive of `tool` (or of this project), at the path the pex target writes by default. */
+/** The archive of `tool` (or of this project): wherever that project's pex target writes it. */
 function archiveOf(options: RunExecutorSchema, context: ExecutorContext, projectName: string): string {
   if (options.archive) return options.archive;
   const tool = options.tool ?? projectName;
@@ -12,22 +13,20 @@ function archiveOf(options: RunExecutorSchema, context: ExecutorContext, project
   if (!project) {
     throw new PexError(`tool project '${tool}' does not exist: create it with nx g pex:tool ${tool}`);
   }
-  return `dist/${project.root}/${tool}.pex`;
+  const archive = archivePathOf(project, pluginOptionsOf(context.nxJsonConfiguration));
+  return resolveTokens(archive, { root: project.root, name: tool }, `the outputPath of ${tool}'s pex target`);
 }
 
 export default async function runExecutor(options: RunExecutorSchema, context: ExecutorContext) {
   return runExecutorBody(async (report) => {
     const target = toolTarget(context);
-    const fixed = (options.args ?? []).map((a) =>
-      a
-        .replace(/\{projectRoot\}/g, target.projectRoot)
-        .replace(/\{projectName\}/g, target.projectName)
-        .replace(/\{workspaceRoot\}/g, target.workspaceRoot),
-    );
+    const args = resolveTokens(options.args ?? [], { root: target.projectRoot, name: target.projectName }, 'args');
     const code = await runTool({
       archive: target.resolvePath(archiveOf(options, context, target.projectName)),
-      args: [...fixed, ...(options.__unparsed__ ?? [])],
+      args: [...args, ...(options.__unparsed__ ?? [])],
       cwd: options.cwd ? target.resolvePath(options.cwd) : target.workspaceRoot,
+      // One multi-tool archive serves several targets: PEX_SCRIPT picks the console script.
+      env: options.script ? { ...process.env, PEX_SCRIPT: options.script } : undefined,
     });
     if (code !== 0) report.error(`${options.tool ?? target.projectName} exited with code ${code}`);
     return code === 0;

@@ -2,24 +2,54 @@ import { addProjectConfiguration, readNxJson, readProjectConfiguration } from '@
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import { splitArgs, toolTargetGenerator } from './generator';
 
+jest.mock('@nx/devkit', () => ({
+  ...jest.requireActual('@nx/devkit'),
+  createProjectGraphAsync: jest.fn(async () => ({ nodes: {}, dependencies: {} })),
+}));
+
 describe('pex:tool-target', () => {
+  // black: a tool project with inferred targets (requirements.txt beside its lock); app: any project.
   const workspace = () => {
     const tree = createTreeWithEmptyWorkspace();
-    addProjectConfiguration(tree, 'black', { root: 'tools/black', targets: { pex: { executor: 'pex:pex' } } });
+    addProjectConfiguration(tree, 'black', { root: 'tools/black', targets: {} });
+    tree.write('tools/black/requirements.txt', 'black==23.1.0\n');
+    tree.write('tools/black/pex.lock.json', '{}\n');
     addProjectConfiguration(tree, 'app', { root: 'apps/app', targets: {} });
     return tree;
   };
+  const make = (tree: ReturnType<typeof workspace>, options: Parameters<typeof toolTargetGenerator>[1]) =>
+    toolTargetGenerator(tree, { skipFormat: true, ...options });
 
-  test('adds a cached pex:run target with the project files and the tool lock as inputs', () => {
+  test("adds a cached pex:run target with the project files and the tool lock as inputs, depending on exactly the tool's pex target", async () => {
     const tree = workspace();
-    toolTargetGenerator(tree, { project: 'app', tool: 'black', target: 'format', args: '--check {projectRoot}' });
+    await make(tree, { project: 'app', tool: 'black', target: 'format', args: '--check {projectRoot}' });
     expect(readProjectConfiguration(tree, 'app').targets?.format).toEqual({
       executor: 'pex:run',
       cache: true,
       inputs: ['{projectRoot}/**/*', '{workspaceRoot}/tools/black/pex.lock.json', '{workspaceRoot}/tools/black/src/**/*'],
+      dependsOn: [{ projects: ['black'], target: 'pex' }],
       options: { tool: 'black', args: ['--check', '{projectRoot}'] },
     });
-    expect(readNxJson(tree)?.plugins).toContain('pex');
+    expect(readNxJson(tree)?.plugins).toEqual([expect.objectContaining({ plugin: 'pex' })]);
+  });
+
+  test("--script picks one tool of a multi-tool archive; the pex target's name follows the plugin options", async () => {
+    const tree = workspace();
+    const nxJson = readNxJson(tree)!;
+    nxJson.plugins = [{ plugin: 'pex', options: { pexTargetName: 'build-pex' } }];
+    tree.write('nx.json', JSON.stringify(nxJson));
+    await make(tree, { project: 'app', tool: 'black', target: 'lint', script: 'flake8' });
+    expect(readProjectConfiguration(tree, 'app').targets?.lint).toMatchObject({
+      dependsOn: [{ projects: ['black'], target: 'build-pex' }],
+      options: { tool: 'black', script: 'flake8', args: [] },
+    });
+  });
+
+  test('a tool project with its own pex:pex target is named by that target', async () => {
+    const tree = workspace();
+    addProjectConfiguration(tree, 'old', { root: 'tools/old', targets: { archive: { executor: 'pex:pex' } } });
+    await make(tree, { project: 'app', tool: 'old', target: 'format' });
+    expect(readProjectConfiguration(tree, 'app').targets?.format.dependsOn).toEqual([{ projects: ['old'], target: 'archive' }]);
   });
 
   test.each([
@@ -27,15 +57,15 @@ describe('pex:tool-target', () => {
     [{ project: 'app', tool: 'app', target: 'format' }, /'app' is not a tool project/],
     [{ project: 'ghost', tool: 'black', target: 'format' }, /project 'ghost' does not exist/],
     [{ project: 'app', tool: 'black', target: 'bad name' }, /invalid target name/],
-  ])('refuses %j', (options, message) => {
+  ])('refuses %j', async (options, message) => {
     const tree = workspace();
-    expect(() => toolTargetGenerator(tree, options)).toThrow(message);
+    await expect(make(tree, options)).rejects.toThrow(message);
   });
 
-  test('refuses to overwrite an existing target', () => {
+  test('refuses to overwrite an existing target', async () => {
     const tree = workspace();
-    toolTargetGenerator(tree, { project: 'app', tool: 'black', target: 'format' });
-    expect(() => toolTargetGenerator(tree, { project: 'app', tool: 'black', target: 'format' })).toThrow(/already has a target 'format'/);
+    await make(tree, { project: 'app', tool: 'black', target: 'format' });
+    await expect(make(tree, { project: 'app', tool: 'black', target: 'format' })).rejects.toThrow(/already has a target 'format'/);
   });
 
   test('splitArgs keeps quoted spaces', () => {

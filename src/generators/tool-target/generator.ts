@@ -1,6 +1,8 @@
-import { readProjectConfiguration, Tree, updateProjectConfiguration, getProjects } from '@nx/devkit';
+import { formatFiles, getProjects, readNxJson, readProjectConfiguration, Tree, updateProjectConfiguration } from '@nx/devkit';
 import { PexError } from '../../core/common';
+import { LOCK_FILE, LOCK_FILES, normalizeOptions, pluginOptionsOf } from '../../plugins/options';
 import { initGenerator } from '../init/generator';
+import { isToolProject } from '../init/migrate';
 import { withErrorPrefix } from '../errors';
 import type { ToolTargetGeneratorSchema } from './schema';
 
@@ -15,11 +17,13 @@ export function splitArgs(args: string): string[] {
   return out;
 }
 
-export function toolTargetGenerator(tree: Tree, options: ToolTargetGeneratorSchema): void {
+export async function toolTargetGenerator(tree: Tree, options: ToolTargetGeneratorSchema): Promise<void> {
   const projects = getProjects(tree);
   const tool = projects.get(options.tool);
-  if (!tool || tool.targets?.pex?.executor !== 'pex:pex') {
-    throw new PexError(`'${options.tool}' is not a tool project (no pex:pex target): create it with nx g pex:tool ${options.tool}`);
+  // The tool's pex target: the one in its project.json, else the one the plugin infers.
+  const explicitPex = Object.entries(tool?.targets ?? {}).find(([, t]) => t.executor === 'pex:pex')?.[0];
+  if (!tool || (!explicitPex && !isToolProject(tree, tool.root))) {
+    throw new PexError(`'${options.tool}' is not a tool project (no requirements.txt and lock): create it with nx g pex:tool ${options.tool}`);
   }
   if (!projects.has(options.project)) {
     throw new PexError(`project '${options.project}' does not exist: check the name with nx show projects`);
@@ -31,18 +35,23 @@ export function toolTargetGenerator(tree: Tree, options: ToolTargetGeneratorSche
   if (project.targets?.[options.target]) {
     throw new PexError(`project '${options.project}' already has a target '${options.target}': choose another --target`);
   }
+  const pexTarget = explicitPex ?? normalizeOptions(pluginOptionsOf(readNxJson(tree))).pexTargetName;
+  const lockFile = LOCK_FILES.find((f) => tree.exists(`${tool.root}/${f}`)) ?? LOCK_FILE;
   project.targets = {
     ...project.targets,
     [options.target]: {
       executor: 'pex:run',
       cache: options.cache ?? true,
       // The project's own files and the tool's lock: a new tool version re-runs every consumer.
-      inputs: ['{projectRoot}/**/*', `{workspaceRoot}/${tool.root}/pex.lock.json`, `{workspaceRoot}/${tool.root}/src/**/*`],
-      options: { tool: options.tool, args: splitArgs(options.args ?? '') },
+      inputs: ['{projectRoot}/**/*', `{workspaceRoot}/${tool.root}/${lockFile}`, `{workspaceRoot}/${tool.root}/src/**/*`],
+      // Exactly the archive this target runs, not every tool the project depends on.
+      dependsOn: [{ projects: [options.tool], target: pexTarget }],
+      options: { tool: options.tool, ...(options.script ? { script: options.script } : {}), args: splitArgs(options.args ?? '') },
     },
   };
   updateProjectConfiguration(tree, options.project, project);
-  initGenerator(tree);
+  await initGenerator(tree, { skipFormat: true });
+  if (!options.skipFormat) await formatFiles(tree);
 }
 
 export default withErrorPrefix(toolTargetGenerator);

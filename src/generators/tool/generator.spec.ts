@@ -1,9 +1,14 @@
-import { addProjectConfiguration } from '@nx/devkit';
+import { addProjectConfiguration, readJson } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import { PexError } from '../../core/common';
 import { toolGenerator } from './generator';
 
-// Input validation happens before pip runs, so these need no index; the e2e suite covers the rest.
+jest.mock('@nx/devkit', () => ({
+  ...jest.requireActual('@nx/devkit'),
+  createProjectGraphAsync: jest.fn(async () => ({ nodes: {}, dependencies: {} })),
+}));
+
+// Input validation happens before anything is written, and pip runs only in the returned task; the e2e suite covers that task.
 describe('pex:tool input validation', () => {
   const cases: Array<[string, Parameters<typeof toolGenerator>[1], RegExp]> = [
     ['an invalid name', { name: 'Bad Name!' }, /invalid tool name 'Bad Name!'/],
@@ -12,6 +17,9 @@ describe('pex:tool input validation', () => {
     ['script and entry point together', { name: 'black', script: 'black', entryPoint: 'black:main' }, /--script and --entryPoint/],
     ['a malformed entry point', { name: 'black', entryPoint: 'black:' }, /--entryPoint 'black:' is not module or module:function/],
     ['bad interpreter constraints', { name: 'black', python: '>>3.9' }, /./],
+    ['a directory outside the workspace', { name: 'ev', directory: '../../evil' }, /^--directory \.\.\/\.\.\/evil is outside the workspace: give a folder inside it, e.g. tools\/ev$/],
+    ['an absolute directory outside the workspace', { name: 'ev', directory: '/tmp/evil' }, /--directory \/tmp\/evil is outside the workspace/],
+    ['the workspace root itself', { name: 'ev', directory: 'tools/..' }, /--directory tools\/\.\. is outside the workspace/],
   ];
   test.each(cases)('rejects %s with one line and writes nothing', async (_what, options, message) => {
     const tree = createTreeWithEmptyWorkspace();
@@ -28,5 +36,35 @@ describe('pex:tool input validation', () => {
     addProjectConfiguration(tree, 'black', { root: 'tools/black' });
     await expect(toolGenerator(tree, { name: 'black' })).rejects.toThrow(/project 'black' already exists/);
     await expect(toolGenerator(tree, { name: 'black2', directory: 'tools/black' })).rejects.toThrow(/tools\/black\/project.json already exists/);
+  });
+});
+
+describe('pex:tool writes only the tree', () => {
+  test('requirements.txt, a project.json without pex/venv/lock/run targets of its own, and the plugin entry; the lock is left to the task', async () => {
+    const tree = createTreeWithEmptyWorkspace();
+    const task = await toolGenerator(tree, { name: 'black', requirements: ['black==23.1.0'], tags: 'tool', skipFormat: true });
+    expect(typeof task).toBe('function');
+    expect(tree.read('tools/black/requirements.txt', 'utf8')).toBe('black==23.1.0\n');
+    expect(readJson(tree, 'tools/black/project.json')).toEqual({
+      name: 'black',
+      $schema: '../../node_modules/nx/schemas/project-schema.json',
+      '// targets': 'to see all targets run: nx show project black --web',
+      projectType: 'application',
+      tags: ['tool'],
+      targets: {},
+    });
+    expect(tree.exists('tools/black/pex.lock.json')).toBe(false);
+    expect(readJson(tree, 'nx.json').plugins).toEqual([expect.objectContaining({ plugin: 'pex' })]);
+  });
+
+  test('--script, --entryPoint and --python become overrides of the inferred targets', async () => {
+    const tree = createTreeWithEmptyWorkspace();
+    await toolGenerator(tree, { name: 'black', script: 'blackd', python: '>=3.9,<3.14', skipFormat: true });
+    expect(readJson(tree, 'tools/black/project.json').targets).toEqual({
+      lock: { options: { interpreterConstraints: ['>=3.9,<3.14'] } },
+      pex: { options: { script: 'blackd' } },
+    });
+    await toolGenerator(tree, { name: 'mypy', entryPoint: 'mypy.__main__:console_entry', skipFormat: true });
+    expect(readJson(tree, 'tools/mypy/project.json').targets).toEqual({ pex: { options: { entryPoint: 'mypy.__main__:console_entry' } } });
   });
 });

@@ -1,11 +1,25 @@
-import { addProjectConfiguration, getProjects, joinPathFragments, readNxJson, Tree } from '@nx/devkit';
+import {
+  addProjectConfiguration,
+  formatFiles,
+  GeneratorCallback,
+  getProjects,
+  joinPathFragments,
+  logger,
+  readJsonFile,
+  readNxJson,
+  TargetConfiguration,
+  Tree,
+  writeJsonFile,
+} from '@nx/devkit';
+import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { parseConstraint } from '../../core/python';
 import { createReporter, PexError } from '../../core/common';
-import { formatLockfile } from '../../core/lock';
+import { writeLockfile } from '../../core/lock';
 import { parseRequirement, parseRequirements } from '../../core/requirements';
-import type { IndexOptions } from '../../core/resolve';
 import { assertScriptExists, fetchLockedWheels, resolveRequirements } from '../../core/workflows';
 import { availableScripts } from '../../core/wheel';
+import { indexOptionsOf, LOCK_FILE, normalizeOptions, pluginOptionsOf, REQUIREMENTS_FILE } from '../../plugins/options';
 import { initGenerator } from '../init/generator';
 import { withErrorPrefix } from '../errors';
 import type { ToolGeneratorSchema } from './schema';
@@ -23,13 +37,22 @@ interface NormalizedOptions {
 const PROJECT_NAME = /^[a-z0-9][a-z0-9._-]*$/i;
 const ENTRY_POINT = /^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*(:[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*)?$/;
 
+/** The project directory, relative to the workspace; a directory outside it is refused. */
+function projectDirectory(tree: Tree, name: string, given: string | undefined): string {
+  const directory = path.relative(tree.root, path.resolve(tree.root, given ?? `tools/${name}`)).split(path.sep).join('/');
+  if (directory === '' || directory === '..' || directory.startsWith('../') || path.isAbsolute(directory)) {
+    throw new PexError(`--directory ${given} is outside the workspace: give a folder inside it, e.g. tools/${name}`);
+  }
+  return directory;
+}
+
 /** Validates everything before anything is resolved or written, so bad input changes nothing. */
 function normalize(tree: Tree, options: ToolGeneratorSchema): NormalizedOptions {
   const name = options.name?.trim() ?? '';
   if (!PROJECT_NAME.test(name)) {
     throw new PexError(`invalid tool name '${name}': use letters, digits, '.', '_' or '-', starting with a letter or digit`);
   }
-  const directory = (options.directory ?? `tools/${name}`).replace(/\/+$/, '');
+  const directory = projectDirectory(tree, name, options.directory);
   if (getProjects(tree).has(name)) {
     throw new PexError(`project '${name}' already exists: choose another name, or edit its requirements.txt and run nx run ${name}:lock`);
   }
@@ -60,48 +83,95 @@ function normalize(tree: Tree, options: ToolGeneratorSchema): NormalizedOptions 
   return { name, directory, requirements, script: options.script, entryPoint: options.entryPoint, constraints, tags };
 }
 
-function pluginIndexOptions(tree: Tree): IndexOptions {
-  const entry = readNxJson(tree)?.plugins?.find((p) => typeof p !== 'string' && p.plugin === 'pex');
-  return (entry && typeof entry !== 'string' ? (entry.options as IndexOptions) : undefined) ?? {};
+/**
+ * Puts the workspace back as it was before the generator's changes were written: created files
+ * (and the folders made for them) go, changed files get their old content. Read before the flush.
+ */
+function undoOf(tree: Tree): () => void {
+  const before = tree.listChanges().map((c) => {
+    const file = path.join(tree.root, c.path);
+    return { file, content: existsSync(file) ? readFileSync(file) : undefined };
+  });
+  return () => {
+    for (const { file, content } of before) {
+      if (content !== undefined) {
+        writeFileSync(file, content);
+        continue;
+      }
+      rmSync(file, { force: true });
+      for (let dir = path.dirname(file); dir.startsWith(tree.root + path.sep); dir = path.dirname(dir)) {
+        if (!existsSync(dir) || readdirSync(dir).length > 0) break;
+        rmdirSync(dir);
+      }
+    }
+  };
 }
 
-export async function toolGenerator(tree: Tree, options: ToolGeneratorSchema): Promise<void> {
+/**
+ * Writes requirements.txt and a project.json (its lock/pex/venv/run targets are inferred by the
+ * plugin) and registers the plugin; this is all `--dry-run` shows, and nothing else runs then. The
+ * returned task, which Nx runs after writing (as its own generators run installs), resolves with pip,
+ * fetches the wheels into the shared cache, picks the script and writes the lock. When it fails it
+ * puts back what the generator wrote, so bad input still leaves the workspace unchanged.
+ */
+export async function toolGenerator(tree: Tree, options: ToolGeneratorSchema): Promise<GeneratorCallback> {
   const o = normalize(tree, options);
-  const requirementsFile = joinPathFragments(o.directory, 'requirements.txt');
+  const pluginOptions = pluginOptionsOf(readNxJson(tree));
+  const names = normalizeOptions(pluginOptions);
+  const requirementsFile = joinPathFragments(o.directory, REQUIREMENTS_FILE);
   const requirementsText = o.requirements.join('\n') + '\n';
   const requirements = parseRequirements(requirementsText, requirementsFile);
-  const lockDir = joinPathFragments(tree.root, o.directory);
-  const report = createReporter();
-  const lock = await resolveRequirements(requirements, {
-    workspaceRoot: tree.root,
-    cwd: tree.root,
-    lockDir,
-    interpreterConstraints: o.constraints,
-    index: pluginIndexOptions(tree),
-    report,
-  });
-  const wheels = await fetchLockedWheels(lock, { workspaceRoot: tree.root, lockDir, pipOptions: requirements.pipOptions, index: pluginIndexOptions(tree), report });
-  let script = o.script;
-  if (script) {
-    assertScriptExists(script, wheels, `--script ${script}`);
-  } else if (!o.entryPoint && availableScripts(wheels.map((w) => w.path)).includes(o.name)) {
-    script = o.name;
-  }
 
-  addProjectConfiguration(tree, o.name, {
-    root: o.directory,
-    projectType: 'application',
-    tags: o.tags,
-    targets: {
-      lock: { executor: 'pex:lock', options: o.constraints.length ? { interpreterConstraints: o.constraints } : {} },
-      pex: { executor: 'pex:pex', options: script ? { script } : o.entryPoint ? { entryPoint: o.entryPoint } : {} },
-      venv: { executor: 'pex:venv' },
-      run: { executor: 'pex:run' },
-    },
-  });
+  const targets: Record<string, TargetConfiguration> = {};
+  if (o.constraints.length) targets[names.lockTargetName] = { options: { interpreterConstraints: o.constraints } };
+  if (o.script || o.entryPoint) targets[names.pexTargetName] = { options: o.script ? { script: o.script } : { entryPoint: o.entryPoint } };
+  addProjectConfiguration(tree, o.name, { root: o.directory, projectType: 'application', tags: o.tags, targets });
   tree.write(requirementsFile, requirementsText);
-  tree.write(joinPathFragments(o.directory, 'pex.lock.json'), formatLockfile(lock));
-  initGenerator(tree);
+  await initGenerator(tree, { skipFormat: true });
+  if (!options.skipFormat) await formatFiles(tree);
+  const undo = undoOf(tree);
+
+  return async () => {
+    const lockFile = joinPathFragments(o.directory, LOCK_FILE);
+    const lockDir = path.join(tree.root, o.directory);
+    const index = indexOptionsOf(pluginOptions);
+    const report = createReporter();
+    try {
+      const lock = await resolveRequirements(requirements, {
+        workspaceRoot: tree.root,
+        cwd: tree.root,
+        lockDir,
+        interpreterConstraints: o.constraints,
+        index,
+        report,
+      });
+      const wheels = await fetchLockedWheels(lock, { workspaceRoot: tree.root, lockDir, pipOptions: requirements.pipOptions, index, report });
+      const scripts = availableScripts(wheels.map((w) => w.path));
+      if (o.script) {
+        assertScriptExists(o.script, wheels, `--script ${o.script}`);
+      } else if (!o.entryPoint && scripts.includes(o.name)) {
+        recordScript(path.join(tree.root, o.directory, 'project.json'), names.pexTargetName, o.name);
+      } else if (!o.entryPoint) {
+        report.info(
+          `${o.name} is not a console script of its wheels, so ${o.name}'s archive will start a Python interpreter; ` +
+            `scripts it could run: ${scripts.join(', ') || '(none)'} (set one as "script" in the ${names.pexTargetName} target's options, or in pex:run/pex:tool-target's --script)`,
+        );
+      }
+      writeLockfile(path.join(tree.root, lockFile), lock);
+      report.info(`locked ${lock.artifacts.length} distributions for ${lock.interpreter.tag} into ${lockFile}`);
+    } catch (e) {
+      undo();
+      throw e;
+    }
+  };
+}
+
+/** The script the wheels provide under the tool's name, written into project.json as the generator would have. */
+function recordScript(projectJson: string, pexTargetName: string, script: string): void {
+  const project = readJsonFile(projectJson);
+  const target = project.targets?.[pexTargetName] ?? {};
+  project.targets = { ...project.targets, [pexTargetName]: { ...target, options: { ...target.options, script } } };
+  writeJsonFile(projectJson, project, { appendNewLine: true });
 }
 
 export default withErrorPrefix(toolGenerator);

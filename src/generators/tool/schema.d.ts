@@ -6,4 +6,5 @@ export interface ToolGeneratorSchema {
   directory?: string;
   python?: string;
   tags?: string;
+  skipFormat?: boolean;
 }

@@ -1,0 +1,5 @@
+export interface RemoveGeneratorSchema {
+  projectName: string;
+  forceRemove?: boolean;
+  skipFormat?: boolean;
+}
