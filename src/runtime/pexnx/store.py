@@ -32,22 +32,27 @@ def test_kill(stage):
 
 def parallel(func, items):
     """func(item) for each item, on up to 4 threads (no more than the CPUs): file creation and
-    zlib run outside the GIL. The first error is raised once every thread has stopped."""
-    items = iter(list(items))
+    zlib run outside the GIL. Threads take runs of neighbouring items (files of one dir), as
+    creations in one dir serialize on its lock. The first error is raised once all stopped."""
+    items = list(items)
+    count = min(4, os.cpu_count() or 1, len(items))
+    step = max(1, len(items) // (count * 8))
+    runs = iter([items[i : i + step] for i in range(0, len(items), step)])
     lock, errors = threading.Lock(), []
 
     def work():
         while not errors:
             with lock:
-                item = next(items, _END)
-            if item is _END:
+                run = next(runs, _END)
+            if run is _END:
                 return
             try:
-                func(item)
+                for item in run:
+                    func(item)
             except BaseException as e:  # also KeyboardInterrupt: stop the others, then re-raise
                 errors.append(e)
 
-    threads = [threading.Thread(target=work, daemon=True) for _ in range(min(4, os.cpu_count() or 1) - 1)]
+    threads = [threading.Thread(target=work, daemon=True) for _ in range(count - 1)]
     for t in threads:
         t.start()
     work()
@@ -99,8 +104,11 @@ def copy_file(src, dst, mode, size):
                     _can["clone"] = False  # this filesystem cannot (ext4, tmpfs, across mounts)
             if _can["copy_file_range"]:
                 try:
-                    while os.copy_file_range(fd, out, 1 << 30):
-                        pass
+                    while size > 0:
+                        copied = os.copy_file_range(fd, out, size)
+                        if not copied:
+                            break  # the source shrank: what it holds now is copied
+                        size -= copied
                     return
                 except OSError:
                     _can["copy_file_range"] = False  # old kernel, or across filesystems
@@ -327,8 +335,7 @@ class Store:
                 entry.work = os.path.join(store, ".%s.tmp-%s" % (sha, os.urandom(8).hex()))
                 os.mkdir(entry.work, 0o755)
                 entries.append((entry, sha))
-            for entry, _ in entries:
-                make_dirs(os.path.join(entry.work, d) for d in entry.dirs)
+            make_dirs(os.path.join(entry.work, d) for entry, _ in entries for d in entry.dirs)
             tasks = [(entry, task) for entry, _ in entries for task in entry.tasks]
             half = len(tasks) // 2
             parallel(lambda t: t[0].extract(t[1]), tasks[:half])

@@ -115,7 +115,7 @@ class Installer:
             scheme, _, rest = rel.partition("/")
             if scheme == "scripts":
                 continue  # their shebangs name the venv: finish_entry() writes them
-            target = posixpath.join(roots[scheme], rest)
+            target = roots[scheme] + "/" + rest if roots[scheme] else rest
             record.append((target, digest, size))
             prior = self.owners.get(target)
             if prior:
@@ -123,7 +123,7 @@ class Installer:
                 continue  # identical (or allowed): the first one stays
             self.owners[target] = (name, digest)
             self._note_py(target)
-            copies.append((os.path.join(entry, rel), os.path.join(self.root, target), mode, size))
+            copies.append((entry + "/" + rel, self.root + "/" + target, mode, size))
             parent = posixpath.dirname(target)
             while parent and parent not in dirs:
                 dirs.add(parent)
@@ -148,8 +148,10 @@ class Installer:
         record.append((meta_dir + "/INSTALLER", *self.write(meta_dir + "/INSTALLER", b"pex-nx\n", 0o644, name)))
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
+        prefix = self.site + "/"
         for rel, digest, size in record:
-            writer.writerow((posixpath.relpath(rel, self.site), "sha256=" + digest, size))
+            rel = rel[len(prefix) :] if rel.startswith(prefix) else posixpath.relpath(rel, self.site)
+            writer.writerow((rel, "sha256=" + digest, size))
         writer.writerow((manifest["dist_info"] + "/RECORD", "", ""))
         self.write(meta_dir + "/RECORD", out.getvalue().encode("utf-8"), 0o644, name)
 
