@@ -26,19 +26,20 @@ VERSION = "%d.%d" % sys.version_info[:2]
 TMP = tempfile.mkdtemp(prefix="pexnx-test-")
 
 
-def _remove_tmp():
-    # Store entries are read-only dirs: without write bits back, a non-root rmtree leaves them.
-    for dirpath, dirnames, _ in os.walk(TMP):
+def remove_tree(path):
+    """rmtree that also removes store entries, whose dirs are read-only: a non-root rmtree
+    would leave them."""
+    for dirpath, dirnames, _ in os.walk(path):
         for name in dirnames:
             try:
                 if not os.path.islink(os.path.join(dirpath, name)):
                     os.chmod(os.path.join(dirpath, name), 0o755)
             except OSError:
                 pass
-    shutil.rmtree(TMP, True)
+    shutil.rmtree(path, True)
 
 
-atexit.register(_remove_tmp)
+atexit.register(remove_tree, TMP)
 WHEELHOUSE = os.path.join(TMP, "wheels")
 HELLO = ("hellotool-1.0.0", "greetlib-1.2.0", "acme_colors-0.1.0", "acme_shapes-0.1.0")
 EPOCH = (1980, 1, 1, 0, 0, 0)

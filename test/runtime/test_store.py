@@ -7,6 +7,7 @@ import os
 import stat
 import subprocess
 
+import test_reliability
 from support import PYTHON, VERSION, Case, archive, ikey_of, wheel
 
 STORE_STAGES = ("store-after-lock", "store-mid-entry", "store-before-rename", "store-after-rename")
@@ -145,3 +146,16 @@ class StoreReliabilityTest(StoreCase):
                 self.assertFalse(os.path.lexists(os.path.join(self.venvs(info, root), ikey_of(PYTHON))))
                 self.assertEqual(self.run_cmd([pex, "--version"], env={"PEX_ROOT": root})[:2], ("hellotool 1.0.0\n", ""))
                 self.assertStoreClean(shas, root)
+
+    def test_a_read_only_pex_root_puts_the_store_in_the_private_root_too(self):
+        pex, info = archive(script="hello")
+        run, writable, uid = test_reliability.PexRootTest.unprivileged(self, pex)
+        root = os.path.join(writable, "read-only root")
+        os.mkdir(root)
+        os.chmod(root, 0o555)
+        for _ in ("cold", "again"):
+            proc = run(dict(self.env, PEX_ROOT=root))
+            self.assertEqual((proc.stdout, proc.returncode), ("hellotool 1.0.0\n", 0), proc.stderr)
+            self.assertEqual(len(proc.stderr.splitlines()), 1, proc.stderr)  # the one fallback warning
+        self.assertEqual(os.listdir(root), [])
+        self.assertStoreClean(info["distributions"].values(), os.path.join(writable, "pexnx-%d" % uid))

@@ -157,7 +157,10 @@ def load(path):
             manifest = json.load(f)
     except (OSError, ValueError):
         return None
-    return manifest if isinstance(manifest, dict) and manifest.get("format") == FORMAT else None
+    keys = ("wheel", "dist_info", "dist_name", "dirs", "files", "entry_points")
+    if isinstance(manifest, dict) and manifest.get("format") == FORMAT and all(k in manifest for k in keys):
+        return manifest
+    return None
 
 
 class _Entry:
@@ -288,9 +291,9 @@ class Store:
         return {name: found[sha] for name, sha, _ in wheels}
 
     def _locks(self, missing):
-        store = os.path.join(self.root or "", "nx1", "store")
         if not self.root:
             raise OSError("no home directory")
+        store = os.path.join(self.root, "nx1", "store")
         os.makedirs(store, exist_ok=True)
         locks = []
         try:
