@@ -35,6 +35,8 @@ def parallel(func, items):
     zlib run outside the GIL. Threads take runs of neighbouring items (files of one dir), as
     creations in one dir serialize on its lock. The first error is raised once all stopped."""
     items = list(items)
+    if not items:
+        return
     count = min(4, os.cpu_count() or 1, len(items))
     step = max(1, len(items) // (count * 8))
     runs = iter([items[i : i + step] for i in range(0, len(items), step)])
