@@ -138,15 +138,21 @@ def _install_wheels(installer, work, archive, options, store):
     make_dirs(os.path.join(work, d) for d in dirs)
     installer.made_dirs(dirs)
     copies = [copy for plan in plans for copy in plan[2]]
-    # A scratch store is this venv's alone: its files move into place.
-    place = (lambda c: os.rename(c[0], c[1])) if store.scratch else (lambda c: copy_file(*c))
+    # A scratch store is this venv's alone: its files move into place. Entries found in a
+    # store that could not be written to are still someone's: those are copied.
+    def place(copy):
+        if copy[0].startswith(scratch + os.sep):
+            os.rename(copy[0], copy[1])
+        else:
+            copy_file(*copy)
+
     first = len(plans[0][2]) if plans else 0
     parallel(place, copies[:first])
     test_kill("mid-wheels")  # one wheel in, the rest not: a half-written venv
     parallel(place, copies[first:])
     for entry, manifest, _, record in plans:
         installer.finish_entry(entry, manifest, record)
-    if store.scratch:
+    if os.path.lexists(scratch):
         remove(scratch)
 
 
