@@ -26,7 +26,22 @@ from pexnx import contract  # noqa: E402
 PYTHON = os.path.realpath(sys.executable)
 VERSION = "%d.%d" % sys.version_info[:2]
 TMP = tempfile.mkdtemp(prefix="pexnx-test-")
-atexit.register(shutil.rmtree, TMP, True)
+
+
+def remove_tree(path):
+    """rmtree that also removes store entries, whose dirs are read-only: a non-root rmtree
+    would leave them."""
+    for dirpath, dirnames, _ in os.walk(path):
+        for name in dirnames:
+            try:
+                if not os.path.islink(os.path.join(dirpath, name)):
+                    os.chmod(os.path.join(dirpath, name), 0o755)
+            except OSError:
+                pass
+    shutil.rmtree(path, True)
+
+
+atexit.register(remove_tree, TMP)
 WHEELHOUSE = os.path.join(TMP, "wheels")
 HELLO = ("hellotool-1.0.0", "greetlib-1.2.0", "acme_colors-0.1.0", "acme_shapes-0.1.0")
 

@@ -12,7 +12,7 @@ import subprocess
 import tempfile
 import zipfile
 
-from support import PYTHON, Case, archive, build_archive, ikey_of, make_wheel, rewrite, tampered, wheel
+from support import PYTHON, Case, archive, build_archive, ikey_of, make_wheel, remove_tree, rewrite, tampered, wheel
 
 from pexnx import PexError  # noqa: E402  (support puts src/runtime on sys.path)
 from pexnx.archive import Archive  # noqa: E402
@@ -116,7 +116,7 @@ class PexRootTest(ReliabilityCase):
         the tests run as root (root writes through mode 0555). Returns (run(env) -> completed
         process, a dir that user may write in, the uid)."""
         shared = tempfile.mkdtemp(prefix="pexnx-shared-")
-        self.addCleanup(shutil.rmtree, shared, True)
+        self.addCleanup(remove_tree, shared)
         os.chmod(shared, 0o755)
         writable = os.path.join(shared, "tmp")
         os.mkdir(writable)

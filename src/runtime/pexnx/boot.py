@@ -9,6 +9,7 @@ import zlib
 
 from . import PexError, contract, interpreter, venv
 from .archive import Archive
+from .store import Store, test_kill
 
 
 def _log(message):
@@ -50,6 +51,16 @@ def private_root():
     return path
 
 
+def fallback_root(root, error):
+    """The private root to use instead of an unwritable `root`, announced in one line."""
+    fallback = private_root()
+    sys.stderr.write(
+        "pex: warning: cannot write PEX_ROOT (%s), %s: using %s instead; set PEX_ROOT to a writable dir\n"
+        % (error.strerror or error, root or "$HOME", fallback)
+    )
+    return fallback
+
+
 def _open_lock(venvs, key):
     os.makedirs(venvs, exist_ok=True)
     return os.open(os.path.join(venvs, ".%s.lock" % key), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
@@ -69,18 +80,13 @@ def cached_venv(archive, key):
             raise OSError("no home directory")
         lock = _open_lock(os.path.join(root, sub), key)
     except OSError as e:
-        fallback = private_root()
-        sys.stderr.write(
-            "pex: warning: cannot write PEX_ROOT (%s), %s: using %s instead; set PEX_ROOT to a writable dir\n"
-            % (e.strerror or e, root or "$HOME", fallback)
-        )
-        root = fallback
+        root = fallback_root(root, e)
         lock = _open_lock(os.path.join(root, sub), key)
     venvs = os.path.join(root, sub)
     path = os.path.join(venvs, key)
     try:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        venv.test_kill("after-lock")
+        test_kill("after-lock")
         if _complete(path):  # another process built it while we waited
             return path
         for name in os.listdir(venvs):
@@ -89,8 +95,8 @@ def cached_venv(archive, key):
         started = time.time()
         work = venv.new_work_dir(venvs, ".%s.tmp-" % key)
         try:
-            venv.build(work, path, archive, venv.Options(), archive.path)
-            venv.test_kill("before-rename")
+            venv.build(work, path, archive, venv.Options(), archive.path, Store(root, fallback_root))
+            test_kill("before-rename")
             venv.swap_in(work, path)
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
@@ -129,7 +135,7 @@ def _run(path, key):
     interpreter.select(archive.info, path)
     with venv.no_shared_write():
         built = cached_venv(archive, key)
-        venv.test_kill("after-rename-before-link")
+        test_kill("after-rename-before-link")
         if env.pop("__PEXNX_SH", None) and not env.get("PEX_PYTHON") and not env.get("PEX_PYTHON_PATH"):
             point_sh_link(os.path.dirname(built), key)
     env["PEX"] = path

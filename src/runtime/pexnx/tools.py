@@ -4,7 +4,7 @@ import argparse
 import json
 import os
 
-from . import interpreter, venv
+from . import boot, interpreter, venv
 
 
 def main(archive, argv):
@@ -43,5 +43,5 @@ def main(archive, argv):
         pip=args.pip,
     )
     with venv.no_shared_write():
-        venv.materialize(archive, args.dir, options, args.force)
+        venv.materialize(archive, args.dir, options, args.force, boot.pex_root())
     return 0

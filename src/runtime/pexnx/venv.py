@@ -9,6 +9,7 @@ import shutil
 import sys
 
 from . import PexError, runner_files, wheel
+from .store import Store, copy_file, make_dirs, parallel, remove, test_kill
 
 # The kernel truncates longer shebang lines on older Linux; those get the sh trampoline.
 _MAX_SHEBANG = 127
@@ -22,15 +23,6 @@ class Options:
     def __init__(self, relocatable=False, prompt=None, bin_path=None, collisions_ok=False, compile=False, pip=False):
         self.relocatable, self.prompt, self.bin_path = relocatable, prompt, bin_path
         self.collisions_ok, self.compile, self.pip = collisions_ok, compile, pip
-
-
-def test_kill(stage):
-    """Test hook (cold path only): dies like `kill -9` at a named stage, so the tests can prove
-    that a crash at any point leaves nothing a later run mistakes for a finished venv."""
-    if os.environ.get("__PEXNX_TEST_KILL_AT") == stage:
-        import signal
-
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def base_python():
@@ -101,6 +93,16 @@ def _activation_scripts(installer, dest, prompt, relocatable):
         installer.write("bin/" + name, text.encode("utf-8"), 0o644, "the venv")
 
 
+def _sha256_file(path):
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def _pip_wheel(archive):
     """pip from the archive when the tool depends on it anyway, else the interpreter's
     ensurepip copy (no network)."""
@@ -116,10 +118,47 @@ def _pip_wheel(archive):
     return bundled[-1]
 
 
-def build(work, dest, archive, options, command):
-    """Writes the venv into the empty dir `work`; its paths name `dest`, where it will live."""
+def _install_wheels(installer, work, archive, options, store):
+    """Copies each wheel's store entry (built first where missing) into the venv."""
     import zipfile
 
+    hashes = archive.info.get("distributions", {})
+    wheels = [(name, hashes[name], lambda name=name: archive.wheel(name)) for name in sorted(hashes)]
+    pip = options.pip and _pip_wheel(archive)
+    if pip:  # keyed by its own bytes: nothing else vouches for them
+        wheels.append((os.path.basename(pip), _sha256_file(pip), lambda: zipfile.ZipFile(pip)))
+    scratch = os.path.join(work, ".pexnx-store")
+    entries = store.entries(wheels, archive.path, scratch)
+    plans, dirs = [], set()
+    for name, _, _ in wheels:
+        entry, manifest = entries[name]
+        needed, copies, record = installer.plan_entry(entry, manifest)
+        dirs |= needed
+        plans.append((entry, manifest, copies, record))
+    make_dirs(os.path.join(work, d) for d in dirs)
+    installer.made_dirs(dirs)
+    copies = [copy for plan in plans for copy in plan[2]]
+    # A scratch store is this venv's alone: its files move into place. Entries found in a
+    # store that could not be written to are still someone's: those are copied.
+    def place(copy):
+        if copy[0].startswith(scratch + os.sep):
+            os.rename(copy[0], copy[1])
+        else:
+            copy_file(*copy)
+
+    first = len(plans[0][2]) if plans else 0
+    parallel(place, copies[:first])
+    test_kill("mid-wheels")  # one wheel in, the rest not: a half-written venv
+    parallel(place, copies[first:])
+    for entry, manifest, _, record in plans:
+        installer.finish_entry(entry, manifest, record)
+    if os.path.lexists(scratch):
+        remove(scratch)
+
+
+def build(work, dest, archive, options, command, store):
+    """Writes the venv into the empty dir `work`; its paths name `dest`, where it will live.
+    Wheels come from `store` (a store.Store)."""
     info = archive.info
     version = "%d.%d" % sys.version_info[:2]
     site = "lib/python%s/site-packages" % version
@@ -146,20 +185,11 @@ def build(work, dest, archive, options, command):
     installer.write("pyvenv.cfg", ("\n".join(cfg) + "\n").encode("utf-8"), 0o644, "the venv")
     _activation_scripts(installer, dest, options.prompt or os.path.basename(dest), options.relocatable)
 
-    for i, name in enumerate(sorted(info.get("distributions", {}))):
-        if i == 1:  # one wheel in, the rest not: a half-written venv
-            test_kill("mid-wheels")
-        installer.install_wheel(name, archive.wheel(name))
-    pip = options.pip and _pip_wheel(archive)
-    if pip:
-        with zipfile.ZipFile(pip) as zf:
-            installer.install_wheel(os.path.basename(pip), zf)
+    _install_wheels(installer, work, archive, options, store)
     installer.install_sources(archive.zip, archive.sources(), "the archive's own sources")
     # Python makes __pycache__ dirs on the tool's first imports with the tool's umask, which
     # may be 000. Made now they get the build's safe mode; the .pyc files take their source's.
-    for dirpath, _, filenames in os.walk(os.path.join(work, site)):
-        if any(f.endswith(".py") for f in filenames):
-            os.makedirs(os.path.join(dirpath, "__pycache__"), exist_ok=True)
+    make_dirs(os.path.join(work, d, "__pycache__") for d in installer.py_dirs)
 
     entry = None
     if info.get("entry_point"):
@@ -224,8 +254,10 @@ def swap_in(work, dest):
         shutil.rmtree(aside, ignore_errors=True)
 
 
-def materialize(archive, dest, options, force):
-    """`PEX_TOOLS=1 x.pex venv DEST`: builds beside DEST, then swaps it in."""
+def materialize(archive, dest, options, force, root):
+    """`PEX_TOOLS=1 x.pex venv DEST`: builds beside DEST, then swaps it in. Wheels come from
+    the store of PEX_ROOT `root` when that dir exists (the tool has run here); otherwise, or
+    when it is unwritable, from a scratch store: materializing never creates PEX_ROOT."""
     dest = os.path.abspath(dest)
     if os.path.lexists(dest) and not (os.path.isdir(dest) and not os.listdir(dest)) and not force:
         raise PexError(
@@ -235,7 +267,8 @@ def materialize(archive, dest, options, force):
     os.makedirs(parent, exist_ok=True)
     work = new_work_dir(parent, "." + os.path.basename(dest) + ".tmp-")
     try:
-        build(work, dest, archive, options, "PEX_TOOLS=1 %s venv %s" % (archive.path, dest))
+        store = Store(root if root and os.path.isdir(root) else None)
+        build(work, dest, archive, options, "PEX_TOOLS=1 %s venv %s" % (archive.path, dest), store)
         swap_in(work, dest)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)

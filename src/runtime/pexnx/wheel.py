@@ -10,9 +10,6 @@ import posixpath
 
 from . import PexError, contract
 
-_SKIP = ("RECORD", "RECORD.jws", "RECORD.p7s", "INSTALLER")  # rewritten by us
-
-
 def _b64(digest):
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
@@ -21,8 +18,17 @@ def _chunks(stream):
     return iter(lambda: stream.read(1 << 20), b"")
 
 
-def _mode(member):
+def mode_of(member):
     return 0o755 if (member.external_attr >> 16) & 0o111 else 0o644
+
+
+def check_member(member, owner, where):
+    if contract.is_unsafe_entry(member.filename, member.external_attr >> 16):
+        raise PexError(
+            "%s contains the unsafe entry %r (%s)" % (owner, member.filename, contract.UNSAFE_SAYS),
+            where,
+            "rebuild it without such entries; nothing was installed",
+        )
 
 
 def entry_points(text):
@@ -45,28 +51,37 @@ class Installer:
     def __init__(self, root, site, headers, shebang, where, collisions_ok):
         self.root, self.site, self.headers, self.shebang = root, site, headers, shebang
         self.where, self.collisions_ok = where, collisions_ok
-        self.owners = {}  # venv-relative path -> (owner, sha256 digest or None)
+        self.owners = {}  # venv-relative path -> (owner, sha256 digest as in RECORD, or None)
         self.scripts = {}  # bin/ name -> ("call", "mod:attr") | ("python", name) | ("exec", name)
+        self.py_dirs = set()  # site-packages dirs holding .py files: each gets a __pycache__
         self._dirs = set()
 
     def claim(self, rel, owner):
         """Marks a path the venv writes itself (links, activation scripts) as taken."""
         self.owners[rel] = (owner, None)
 
+    def _collision(self, prior, owner, rel, digest):
+        if prior[1] != digest and not self.collisions_ok:
+            raise PexError(
+                "%s and %s both install %s with different contents" % (prior[0], owner, rel),
+                self.where,
+                "drop one of them from the requirements, or build the venv with --collisions-ok",
+            )
+
+    def _note_py(self, rel):
+        if rel.endswith(".py") and rel.startswith(self.site + "/"):
+            self.py_dirs.add(posixpath.dirname(rel))
+
     def write(self, rel, data, mode, owner):
-        """Writes bytes or an iterable of chunks to `rel`; returns (sha256 digest, size)."""
+        """Writes bytes or an iterable of chunks to `rel`; returns (sha256 as in RECORD, size)."""
         digest = hashlib.sha256()
         prior = self.owners.get(rel)
         if prior:
             data = data if isinstance(data, bytes) else b"".join(data)
             digest.update(data)
-            if prior[1] != digest.digest() and not self.collisions_ok:
-                raise PexError(
-                    "%s and %s both install %s with different contents" % (prior[0], owner, rel),
-                    self.where,
-                    "drop one of them from the requirements, or build the venv with --collisions-ok",
-                )
-            return digest.digest(), len(data)  # identical (or allowed): the first one stays
+            self._collision(prior, owner, rel, _b64(digest.digest()))
+            return _b64(digest.digest()), len(data)  # identical (or allowed): the first one stays
+        self._note_py(rel)
         path = os.path.join(self.root, rel)
         if os.path.dirname(path) not in self._dirs:  # saves syscalls on wheels with many files
             os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -78,87 +93,64 @@ class Installer:
                 digest.update(chunk)
                 f.write(chunk)
                 size += len(chunk)
-        self.owners[rel] = (owner, digest.digest())
-        return digest.digest(), size
-
-    def _check(self, member, owner):
-        if contract.is_unsafe_entry(member.filename, member.external_attr >> 16):
-            raise PexError(
-                "%s contains the unsafe entry %r (%s)" % (owner, member.filename, contract.UNSAFE_SAYS),
-                self.where,
-                "rebuild it without such entries; nothing was installed",
-            )
+        self.owners[rel] = (owner, _b64(digest.digest()))
+        return _b64(digest.digest()), size
 
     def install_sources(self, zf, members, owner):
         for member in members:
-            self._check(member, owner)
+            check_member(member, owner, self.where)
             with zf.open(member) as src:
-                self.write(posixpath.join(self.site, member.filename), _chunks(src), _mode(member), owner)
+                self.write(posixpath.join(self.site, member.filename), _chunks(src), mode_of(member), owner)
 
-    def install_wheel(self, name, zf):
-        infos = sorted(
-            n[: -len("/WHEEL")] for n in zf.namelist() if n.endswith(".dist-info/WHEEL") and n.count("/") == 1
-        )
-        if len(infos) > 1:  # pick the one named like the file
-            infos = [i for i in infos if name.lower().startswith(i[: -len(".dist-info")].lower() + "-")] or infos
-        if not infos:
-            raise PexError("%s has no .dist-info/WHEEL" % name, self.where, "rebuild the wheel")
-        dist_info = infos[0]
-        meta = dict(
-            line.split(":", 1) for line in zf.read(dist_info + "/WHEEL").decode("utf-8").splitlines() if ":" in line
-        )
-        if meta.get("Wheel-Version", "1.0").strip().split(".")[0] != "1":
-            raise PexError(
-                "%s has Wheel-Version %s" % (name, meta["Wheel-Version"].strip()),
-                self.where,
-                "use a wheel in format 1.x",
-            )
-        data_dir = dist_info[: -len(".dist-info")] + ".data/"
-        dist_name = dist_info.split("-")[0]
-        skip = {"%s/%s" % (dist_info, s) for s in _SKIP}
-        for member in zf.infolist():  # refuse a bad wheel before writing any of it
-            self._check(member, name)
-        record = []
-        for member in zf.infolist():
-            path = member.filename
-            if member.is_dir() or path in skip:
-                continue
-            mode = _mode(member)
-            if path.startswith(data_dir):
-                scheme, _, rest = path[len(data_dir) :].partition("/")
-                if not rest:
-                    raise PexError("%s has a stray file %s" % (name, path), self.where, "rebuild the wheel")
-                if scheme in ("purelib", "platlib"):
-                    rel = posixpath.join(self.site, rest)
-                elif scheme == "data":
-                    rel = rest
-                elif scheme == "headers":
-                    rel = posixpath.join(self.headers, dist_name, rest)
-                elif scheme == "scripts":
-                    rel, data, mode = self._script(rest, zf.read(member))
-                    record.append((rel, *self.write(rel, data, mode, name)))
-                    continue
-                else:
-                    raise PexError(
-                        "%s has an unknown .data scheme %r" % (name, scheme), self.where, "rebuild the wheel"
-                    )
-            else:
-                rel = posixpath.join(self.site, path)
-            with zf.open(member) as src:
-                record.append((rel, *self.write(rel, _chunks(src), mode, name)))
-        if dist_info + "/entry_points.txt" in zf.namelist():
-            for script, target in sorted(
-                entry_points(zf.read(dist_info + "/entry_points.txt").decode("utf-8")).items()
-            ):
-                rel = self._entry_point(name, script, target)
-                record.append((rel, *self.write(rel, self._wrapper(target), 0o755, name)))
-        meta_dir = posixpath.join(self.site, dist_info)
+    def plan_entry(self, entry, manifest):
+        """Claims the venv paths of a store entry's files, checking collisions as write() does.
+        Returns (dirs, copies, record): the venv dirs it needs, its files as (store path, venv
+        path, mode, size), and its RECORD rows so far (the store's hashes: copies are identical)."""
+        name = manifest["wheel"]
+        roots = {"site": self.site, "data": "", "headers": posixpath.join(self.headers, manifest["dist_name"])}
+        dirs, copies, record = set(), [], []
+        for rel, mode, digest, size in manifest["files"]:
+            scheme, _, rest = rel.partition("/")
+            if scheme == "scripts":
+                continue  # their shebangs name the venv: finish_entry() writes them
+            target = roots[scheme] + "/" + rest if roots[scheme] else rest
+            record.append((target, digest, size))
+            prior = self.owners.get(target)
+            if prior:
+                self._collision(prior, name, target, digest)
+                continue  # identical (or allowed): the first one stays
+            self.owners[target] = (name, digest)
+            self._note_py(target)
+            copies.append((entry + "/" + rel, self.root + "/" + target, mode, size))
+            parent = posixpath.dirname(target)
+            while parent and parent not in dirs:
+                dirs.add(parent)
+                parent = posixpath.dirname(parent)
+        return dirs, copies, record
+
+    def made_dirs(self, dirs):
+        self._dirs.update(os.path.join(self.root, d) for d in dirs)
+
+    def finish_entry(self, entry, manifest, record):
+        """Writes what depends on the venv: scripts, INSTALLER and RECORD."""
+        name = manifest["wheel"]
+        for rel, _, _, _ in manifest["files"]:
+            if rel.startswith("scripts/"):
+                with open(os.path.join(entry, rel), "rb") as f:
+                    target, data, mode = self._script(rel[len("scripts/") :], f.read())
+                record.append((target, *self.write(target, data, mode, name)))
+        for script, target in sorted(manifest["entry_points"].items()):
+            rel = self._entry_point(name, script, target)
+            record.append((rel, *self.write(rel, self._wrapper(target), 0o755, name)))
+        meta_dir = posixpath.join(self.site, manifest["dist_info"])
         record.append((meta_dir + "/INSTALLER", *self.write(meta_dir + "/INSTALLER", b"pex-nx\n", 0o644, name)))
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
+        prefix = self.site + "/"
         for rel, digest, size in record:
-            writer.writerow((posixpath.relpath(rel, self.site), "sha256=" + _b64(digest), size))
-        writer.writerow((dist_info + "/RECORD", "", ""))
+            rel = rel[len(prefix) :] if rel.startswith(prefix) else posixpath.relpath(rel, self.site)
+            writer.writerow((rel, "sha256=" + digest, size))
+        writer.writerow((manifest["dist_info"] + "/RECORD", "", ""))
         self.write(meta_dir + "/RECORD", out.getvalue().encode("utf-8"), 0o644, name)
 
     def _script(self, rest, data):

@@ -1,0 +1,161 @@
+"""The store of installed wheels in PEX_ROOT (docs/archive-format.md, "Where venvs live"):
+one read-only entry per wheel sha256, shared by archives, copied (never linked) into venvs,
+safe under concurrent first runs and crashes."""
+
+import json
+import os
+import stat
+import subprocess
+
+import test_reliability
+from support import PYTHON, VERSION, Case, archive, ikey_of, wheel
+
+STORE_STAGES = ("store-after-lock", "store-mid-entry", "store-before-rename", "store-after-rename")
+
+
+class StoreCase(Case):
+    def store(self, root=None):
+        return os.path.join(root or self.root, "nx1", "store")
+
+    def entries(self, root=None):
+        store = self.store(root)
+        return sorted(n for n in os.listdir(store) if not n.startswith(".")) if os.path.isdir(store) else []
+
+    def assertStoreClean(self, shas, root=None):
+        """Exactly one complete, read-only entry per sha, no temp dirs."""
+        store = self.store(root)
+        self.assertEqual(self.entries(root), sorted(shas))
+        self.assertEqual([n for n in os.listdir(store) if ".tmp-" in n], [])
+        for sha in shas:
+            entry = os.path.join(store, sha)
+            with open(os.path.join(entry, "MANIFEST.json")) as f:
+                self.assertEqual(json.load(f)["format"], 1)
+            writable = []
+            for dirpath, dirnames, filenames in os.walk(entry):
+                for name in [""] + dirnames + filenames:
+                    mode = os.lstat(os.path.join(dirpath, name)).st_mode
+                    if stat.S_ISLNK(mode) or mode & 0o222:
+                        writable.append((os.path.join(dirpath, name), oct(mode)))
+            self.assertEqual(writable, [], "store entries are read-only, without links")
+
+    def site(self, venv):
+        return os.path.join(venv, "lib", "python" + VERSION, "site-packages")
+
+
+class StoreTest(StoreCase):
+    def test_first_run_fills_the_store_and_the_venv_gets_copies(self):
+        pex, info = archive(script="hello")
+        self.assertEqual(self.run_cmd([pex, "--version"])[0], "hellotool 1.0.0\n")
+        self.assertStoreClean(info["distributions"].values())
+        venv = os.path.join(self.venvs(info), ikey_of(PYTHON))
+        module = os.path.join(self.site(venv), "greetlib", "__init__.py")
+        stored = os.path.join(self.store(), info["distributions"]["greetlib-1.2.0-py3-none-any.whl"], "site")
+        st, st_stored = os.stat(module), os.stat(os.path.join(stored, "greetlib", "__init__.py"))
+        self.assertEqual((st.st_nlink, stat.S_IMODE(st.st_mode)), (1, 0o644))
+        self.assertNotEqual((st.st_dev, st.st_ino), (st_stored.st_dev, st_stored.st_ino))
+        with open(module, "rb") as f, open(os.path.join(stored, "greetlib", "__init__.py"), "rb") as g:
+            self.assertEqual(f.read(), g.read())
+
+    def test_editing_one_venv_changes_no_other_venv_and_not_the_store(self):
+        one, info_one = archive(script="hello")
+        two, info_two = archive()
+        self.run_cmd([one, "--version"])
+        self.run_cmd([two, "-c", "pass"])
+        materialized = os.path.join(self.tmp, "venv")
+        self.run_cmd([one, "venv", materialized], env={"PEX_TOOLS": "1"})
+        venvs = [os.path.join(self.venvs(i), ikey_of(PYTHON)) for i in (info_one, info_two)] + [materialized]
+        for edited in venvs:
+            with open(os.path.join(self.site(edited), "greetlib", "__init__.py"), "a") as f:
+                f.write("EDITED = %r\n" % edited)
+        code = "import greetlib; print(greetlib.EDITED)"
+        for venv in venvs:
+            self.assertEqual(self.run_cmd([os.path.join(venv, "bin", "python"), "-c", code])[0], venv + "\n")
+        self.assertStoreClean(info_one["distributions"].values())
+        sha = info_one["distributions"]["greetlib-1.2.0-py3-none-any.whl"]
+        with open(os.path.join(self.store(), sha, "site", "greetlib", "__init__.py")) as f:
+            self.assertNotIn("EDITED", f.read())
+
+    def test_a_second_archive_reuses_the_entries_it_shares(self):
+        one, info_one = archive(script="hello")
+        self.run_cmd([one, "--version"])
+        before = {sha: os.stat(os.path.join(self.store(), sha)).st_ino for sha in self.entries()}
+        extra = wheel("localver-1.0+local")
+        two, info_two = archive(wheels=[wheel("greetlib-1.2.0"), extra])
+        self.assertEqual(self.run_cmd([two, "-c", "import greetlib, localver; print(localver.WHO)"])[0], "localver\n")
+        after = {sha: os.stat(os.path.join(self.store(), sha)).st_ino for sha in self.entries()}
+        self.assertEqual({sha: after[sha] for sha in before}, before)  # the same entries, not rebuilt
+        self.assertEqual(set(after) - set(before), {info_two["distributions"]["localver-1.0+local-py3-none-any.whl"]})
+
+    def test_materialize_uses_the_store_when_pex_root_exists(self):
+        pex, info = archive(script="hello")
+        self.run_cmd([pex, "--version"])
+        inodes = {sha: os.stat(os.path.join(self.store(), sha)).st_ino for sha in self.entries()}
+        dest = os.path.join(self.tmp, "venv")
+        self.run_cmd([pex, "venv", dest], env={"PEX_TOOLS": "1"})
+        self.assertEqual({sha: os.stat(os.path.join(self.store(), sha)).st_ino for sha in self.entries()}, inodes)
+        self.assertEqual(self.run_cmd([os.path.join(dest, "bin", "hello"), "--version"])[0], "hellotool 1.0.0\n")
+        for dirpath, _, filenames in os.walk(self.site(dest)):
+            for name in filenames:
+                st = os.lstat(os.path.join(dirpath, name))
+                self.assertEqual(st.st_nlink, 1, name)
+                self.assertTrue(st.st_mode & stat.S_IWUSR, name)
+
+    def test_an_entry_without_its_manifest_is_never_used(self):
+        pex, info = archive(script="hello")
+        sha = info["distributions"]["greetlib-1.2.0-py3-none-any.whl"]
+        planted = os.path.join(self.store(), sha)
+        os.makedirs(os.path.join(planted, "site", "greetlib"))
+        with open(os.path.join(planted, "site", "greetlib", "__init__.py"), "w") as f:
+            f.write("raise SystemExit('the incomplete entry was used')\n")
+        self.assertEqual(self.run_cmd([pex, "--version"])[:2], ("hellotool 1.0.0\n", ""))
+        self.assertStoreClean(info["distributions"].values())
+
+    def test_a_hash_mismatch_leaves_no_entry(self):
+        pex, info = archive(script="hello", distributions={"greetlib-1.2.0-py3-none-any.whl": "0" * 64})
+        self.assertOneLineError(self.run_cmd([pex, "--version"], code=1)[1], "sha256 mismatch")
+        self.assertEqual(self.entries(), [])
+        self.assertEqual([n for n in os.listdir(self.store()) if ".tmp-" in n], [])
+
+
+class StoreReliabilityTest(StoreCase):
+    def test_concurrent_first_runs_of_two_archives_make_one_entry_per_wheel(self):
+        one, info_one = archive(script="hello")
+        two, info_two = archive(wheels=[wheel("greetlib-1.2.0"), wheel("localver-1.0+local")])
+        commands = [[one, "--version"] if i % 2 else [two, "-c", "import localver"] for i in range(16)]
+        procs = [
+            subprocess.Popen(c, env=self.env, cwd=self.tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            for c in commands
+        ]
+        for proc in procs:
+            out, err = proc.communicate(timeout=300)
+            self.assertEqual((proc.returncode, err), (0, b""))
+        self.assertStoreClean(set(info_one["distributions"].values()) | set(info_two["distributions"].values()))
+
+    def test_a_kill_at_any_store_stage_leaves_nothing_taken_as_complete(self):
+        pex, info = archive(script="hello")
+        shas = info["distributions"].values()
+        for stage in STORE_STAGES:
+            with self.subTest(stage=stage):
+                root = os.path.join(self.tmp, stage)
+                _, _, code = self.run_cmd(
+                    [pex, "--version"], env={"PEX_ROOT": root, "__PEXNX_TEST_KILL_AT": stage}, code=None
+                )
+                self.assertEqual(code, -9, "the kill hook did not fire at %s" % stage)
+                # Only renamed entries are complete; before that, nothing but temp dirs and locks.
+                self.assertEqual(self.entries(root), sorted(shas) if stage == "store-after-rename" else [])
+                self.assertFalse(os.path.lexists(os.path.join(self.venvs(info, root), ikey_of(PYTHON))))
+                self.assertEqual(self.run_cmd([pex, "--version"], env={"PEX_ROOT": root})[:2], ("hellotool 1.0.0\n", ""))
+                self.assertStoreClean(shas, root)
+
+    def test_a_read_only_pex_root_puts_the_store_in_the_private_root_too(self):
+        pex, info = archive(script="hello")
+        run, writable, uid = test_reliability.PexRootTest.unprivileged(self, pex)
+        root = os.path.join(writable, "read-only root")
+        os.mkdir(root)
+        os.chmod(root, 0o555)
+        for _ in ("cold", "again"):
+            proc = run(dict(self.env, PEX_ROOT=root))
+            self.assertEqual((proc.stdout, proc.returncode), ("hellotool 1.0.0\n", 0), proc.stderr)
+            self.assertEqual(len(proc.stderr.splitlines()), 1, proc.stderr)  # the one fallback warning
+        self.assertEqual(os.listdir(root), [])
+        self.assertStoreClean(info["distributions"].values(), os.path.join(writable, "pexnx-%d" % uid))
