@@ -1,26 +1,38 @@
 #!/usr/bin/env node
-// npm run bench: locks and builds one tool archive with the built plugin's core (no Nx workspace),
-// then times, side by side in one run, the ways to start the tool against the venv's own script
-// (the limit, as in the PEX --venv blog), plus the build, the sizes and the project-graph scale check.
+// npm run bench: locks and builds tool archives with the built plugin's core (no Nx workspace), then
+// times, side by side in one interleaved run per tool, the ways to start each tool against the venv's
+// own script (the limit, as in the PEX --venv blog), our lock and build, and with --pex-cmd the same
+// cases for the real pex's --venv archive built from the same wheels; plus the project-graph scale check.
 'use strict';
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { BenchError, median, minimum, runChecked, runRoundRobin, timeAsync } = require('./timing');
+const { BenchError, median, minimum, runChecked, runRoundRobin } = require('./timing');
 const { buildPexArchives, ourCases, pexCases } = require('./cases');
 const { timeGraph } = require('./graph');
-const { formatGraph, formatSummary, formatTable, writeResults } = require('./report');
+const { PRESETS } = require('./presets');
+const { sharedDir } = require('./anchors');
+const { formatGraph, formatSummary, formatTables, writeResults } = require('./report');
 
 const repoRoot = path.resolve(__dirname, '..');
-const WARMUP_ROUNDS = 2;
-const EXAMPLE = { requirements: ['hellotool==1.0.0'], script: 'hello', args: ['--version'] };
+const WARMUP_ROUNDS = 1;
 const USAGE =
-  'usage: node bench/bench.js [--find-links DIR] [--requirements REQ ...] [--script NAME] [--args "ARGS"] ' +
-  '[--runs N] [--pex-cmd CMD] [--out DIR] [--graph]';
+  'usage: node bench/bench.js [--preset example|black|ansible ...] [--find-links DIR] [--requirements REQ ...] ' +
+  '[--script NAME] [--args "ARGS"] [--second REQ ...] [--second-script NAME] [--second-args "ARGS"] ' +
+  '[--runs N] [--build-runs N] [--pex-cmd CMD] [--python PATH] [--out DIR] [--graph]';
+
+/** A path; `../shared/…` that is missing here (a git worktree) is looked up in the main checkout's ../shared. */
+function resolveShared(given) {
+  const resolved = path.resolve(given);
+  const parts = path.normalize(given).split(path.sep);
+  const shared = sharedDir(repoRoot);
+  if (fs.existsSync(resolved) || parts[0] !== '..' || parts[1] !== 'shared' || !shared) return resolved;
+  return path.join(shared, ...parts.slice(2));
+}
 
 function parseCli(argv) {
-  const opts = { requirements: [], runs: 15, out: path.join(__dirname, 'results'), graphOnly: false };
+  const opts = { presets: [], custom: {}, out: path.join(__dirname, 'results'), graphOnly: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     // Values are taken verbatim, even when they start with a dash: `--args --help`.
@@ -28,27 +40,57 @@ function parseCli(argv) {
       if (i + 1 >= argv.length) throw new BenchError(`${flag} needs a value; ${USAGE}`);
       return argv[++i];
     };
+    // Several requirements may follow one flag; a requirement never starts with a dash.
+    const list = () => {
+      const values = [value()];
+      while (i + 1 < argv.length && !argv[i + 1].startsWith('-')) values.push(argv[++i]);
+      return values;
+    };
+    const count = () => {
+      const n = Number(value());
+      if (!Number.isInteger(n) || n < 1) throw new BenchError(`${flag} needs a whole number >= 1`);
+      return n;
+    };
     switch (flag) {
+      case '--preset': {
+        const name = value();
+        if (!PRESETS[name]) throw new BenchError(`unknown preset ${name}: choose one of ${Object.keys(PRESETS).join(', ')}`);
+        opts.presets.push(name);
+        break;
+      }
       case '--find-links':
-        opts.findLinks = path.resolve(value());
+        opts.findLinks = resolveShared(value());
         break;
       case '--requirements':
-        opts.requirements.push(value());
-        // Several requirements may follow one flag; a requirement never starts with a dash.
-        while (i + 1 < argv.length && !argv[i + 1].startsWith('-')) opts.requirements.push(argv[++i]);
+        opts.custom.requirements = [...(opts.custom.requirements ?? []), ...list()];
         break;
       case '--script':
-        opts.script = value();
+        opts.custom.script = value();
         break;
       case '--args':
-        opts.args = value().split(/\s+/).filter(Boolean);
+        opts.custom.args = value().split(/\s+/).filter(Boolean);
+        break;
+      case '--second':
+        opts.custom.secondRequirements = [...(opts.custom.secondRequirements ?? []), ...list()];
+        break;
+      case '--second-script':
+        opts.custom.secondScript = value();
+        break;
+      case '--second-args':
+        opts.custom.secondArgs = value().split(/\s+/).filter(Boolean);
         break;
       case '--runs':
-        opts.runs = Number(value());
-        if (!Number.isInteger(opts.runs) || opts.runs < 1) throw new BenchError(`--runs needs a whole number >= 1`);
+        opts.runs = count();
+        break;
+      case '--build-runs':
+        opts.buildRounds = count();
         break;
       case '--pex-cmd':
-        opts.pexCmd = path.resolve(value());
+        opts.pexCmd = resolveShared(value());
+        if (!fs.existsSync(opts.pexCmd)) throw new BenchError(`--pex-cmd ${opts.pexCmd} does not exist: give the path of pex's bin/pex`);
+        break;
+      case '--python':
+        opts.python = path.resolve(value());
         break;
       case '--out':
         opts.out = path.resolve(value());
@@ -65,18 +107,48 @@ function parseCli(argv) {
         throw new BenchError(`unknown argument ${flag}; ${USAGE}`);
     }
   }
-  if (opts.findLinks && (!opts.requirements.length || !opts.script)) {
-    throw new BenchError('with --find-links, also give --requirements and --script (the defaults are for the built-in example)');
-  }
-  if (!opts.requirements.length) opts.requirements = EXAMPLE.requirements;
-  opts.script ??= EXAMPLE.script;
-  opts.args ??= EXAMPLE.args;
+  opts.tools = toolsToRun(opts);
+  // Rounds of pex's cold runs take seconds each: fewer by default keeps a run with pex near 10 minutes.
+  opts.runs ??= opts.pexCmd ? 5 : 15;
+  opts.buildRounds ??= Math.min(opts.runs, 3);
   return opts;
+}
+
+/** The tools to time: the presets named, plus the one given by --requirements; by default the example (or, with pex, black and ansible). */
+function toolsToRun(opts) {
+  const { custom } = opts;
+  const tools = [];
+  if (custom.requirements) {
+    if (!opts.findLinks || !custom.script) {
+      throw new BenchError('with --requirements, also give --find-links and --script (a wheel folder and the console script to run)');
+    }
+    const second = custom.secondRequirements && {
+      requirements: custom.secondRequirements,
+      script: custom.secondScript ?? custom.script,
+      args: custom.secondArgs ?? custom.args ?? [],
+    };
+    tools.push({ name: custom.script, requirements: custom.requirements, script: custom.script, args: custom.args ?? [], second });
+  } else if (custom.script || custom.secondRequirements) {
+    throw new BenchError('--script and --second describe a tool given by --requirements: give --requirements too, or use --preset');
+  }
+  let presets = opts.presets;
+  if (!presets.length && !tools.length) presets = opts.pexCmd ? ['black', 'ansible'] : ['example'];
+  tools.unshift(...presets.map((name) => ({ name, ...PRESETS[name] })));
+  const needsWheelhouse = tools.some((t) => !t.fixtures) && !opts.findLinks;
+  if (needsWheelhouse) {
+    const shared = sharedDir(repoRoot);
+    const wheelhouse = shared && path.join(shared, 'wheelhouse');
+    if (!wheelhouse || !fs.existsSync(wheelhouse)) {
+      throw new BenchError(`the presets ${presets.join(', ')} need a wheel folder: give --find-links DIR (../shared/wheelhouse is absent)`);
+    }
+    opts.findLinks = wheelhouse;
+  }
+  return tools;
 }
 
 /** The bench measures what users get: the compiled plugin in dist/, built here when missing. */
 function loadBuiltPlugin() {
-  if (!fs.existsSync(path.join(repoRoot, 'dist', 'core', 'tool.js'))) {
+  if (!fs.existsSync(path.join(repoRoot, 'dist', 'core', 'workflows.js'))) {
     progress('dist/ is missing: building the plugin (node scripts/build.js)');
     execFileSync(process.execPath, [path.join(repoRoot, 'scripts', 'build.js')], { stdio: 'inherit' });
   }
@@ -94,7 +166,7 @@ const progress = (message) => process.stderr.write(`bench: ${message}\n`);
  * constraints. Children inherit process.env, so isolating it here covers the core's pip calls too.
  * PEX variables of the caller (PEX_VERBOSE, PEX_PYTHON…) would change the paths being measured.
  */
-function isolateEnvironment({ findLinks, pexRoot, wheelCache }) {
+function isolateEnvironment({ findLinks, wheelCache }) {
   for (const key of Object.keys(process.env)) {
     if (key.startsWith('PIP_') || key === 'PEX' || key.startsWith('PEX_')) delete process.env[key];
   }
@@ -103,48 +175,34 @@ function isolateEnvironment({ findLinks, pexRoot, wheelCache }) {
     PIP_FIND_LINKS: findLinks,
     PIP_NO_INDEX: '1',
     PIP_DISABLE_PIP_VERSION_CHECK: '1',
-    PEX_ROOT: pexRoot,
     PEX_NX_WHEEL_CACHE: wheelCache,
   });
 }
 
-function buildFixtureWheels(outDir) {
-  runChecked(['python3', path.join(repoRoot, 'test', 'fixtures', 'build_wheels.py'), outDir]);
+/** The interpreter behind PATH's python3, not a pyenv shim: pex and the locks run on it. */
+function realPython() {
+  return runChecked(['python3', '-c', 'import sys; print(sys.executable)']).stdout.trim();
 }
 
-/** Locks into a temp tool folder, builds once to fill the wheel cache, then times warm builds in-process. */
-async function lockAndBuild(core, opts, dirs) {
+/** Locks into a temp tool folder and builds the archive (which fills the wheel cache). */
+async function lockAndBuild(core, tool, requirements, script, folder, out, dirs, python) {
   const files = {
-    workspaceRoot: dirs.tmp,
-    requirementsFile: path.join(dirs.tool, 'requirements.txt'),
-    lockFile: path.join(dirs.tool, 'pex.lock.json'),
+    workspaceRoot: dirs.base,
+    requirementsFile: path.join(folder, 'requirements.txt'),
+    lockFile: path.join(folder, 'pex.lock.json'),
   };
-  fs.mkdirSync(dirs.tool, { recursive: true });
-  fs.writeFileSync(files.requirementsFile, `${opts.requirements.join('\n')}\n`);
-  let lock;
-  const lockMs = await timeAsync(async () => {
-    lock = await core.tool.lockTool(files);
-  });
-  const buildOptions = {
+  fs.mkdirSync(folder, { recursive: true });
+  fs.writeFileSync(files.requirementsFile, `${requirements.join('\n')}\n`);
+  const lock = await core.tool.lockTool({ ...files, python });
+  await core.tool.buildTool({
     ...files,
-    out: dirs.archive,
-    script: opts.script,
+    out,
+    script,
     cacheDir: dirs.wheelCache,
     lockCommand: 'node bench/bench.js',
     pluginVersion: core.pluginVersion,
-  };
-  await core.tool.buildTool(buildOptions);
-  const samplesMs = [];
-  for (let i = 0; i < opts.runs; i++) samplesMs.push(await timeAsync(() => core.tool.buildTool(buildOptions)));
-  const wheels = await core.tool.fetchLockedWheels(lock, { workspaceRoot: dirs.tmp, cacheDir: dirs.wheelCache });
-  return {
-    build: { lockMs, samplesMs, medianMs: median(samplesMs), minMs: minimum(samplesMs) },
-    sizes: {
-      archiveBytes: fs.statSync(dirs.archive).size,
-      wheelBytes: wheels.reduce((sum, w) => sum + fs.statSync(w.path).size, 0),
-      wheelCount: wheels.length,
-    },
-  };
+  });
+  return lock;
 }
 
 function summarize(cases, samples) {
@@ -159,17 +217,18 @@ function summarize(cases, samples) {
     medianMs: medians[c.id],
     minMs: minimum(samples[c.id]),
     ratioToVenvScript: medians[c.id] / base,
+    pexTwin: c.pexTwin,
     ratioToPex: c.pexTwin && medians[c.pexTwin] ? medians[c.id] / medians[c.pexTwin] : undefined,
   }));
 }
 
 const PYTHON_VERSION = 'import platform; print(platform.python_implementation(), platform.python_version())';
 
-function machineInfo(venvPython) {
+function machineInfo(python) {
   const cpus = os.cpus();
   return {
     node: process.version,
-    python: runChecked([venvPython, '-c', PYTHON_VERSION]).stdout.trim(),
+    python: `${runChecked([python, '-c', PYTHON_VERSION]).stdout.trim()} (${python})`,
     platform: `${os.platform()} ${os.release()} ${os.arch()}`,
     cpuCount: cpus.length,
     cpuModel: cpus[0]?.model,
@@ -178,39 +237,63 @@ function machineInfo(venvPython) {
   };
 }
 
-async function benchmark(core, opts, tmp) {
+async function benchmarkTool(core, tool, opts, tmp) {
+  const base = path.join(tmp, tool.name);
   const dirs = {
-    tmp,
-    tool: path.join(tmp, 'tool'),
+    base,
+    tool: path.join(base, 'tool'),
     // Named after the script: click-style tools print argv[0]'s name, which must match the venv script's.
-    archive: path.join(tmp, 'nx', opts.script),
-    venv: path.join(tmp, 'venv'),
-    materialized: path.join(tmp, 'materialized'),
-    cold: path.join(tmp, 'cold'),
-    pexRoot: path.join(tmp, 'pex-root'),
+    archive: path.join(base, 'nx', tool.script),
+    secondArchive: tool.second && path.join(base, 'nx2', tool.second.script),
+    venv: path.join(base, 'venv'),
+    materialized: path.join(base, 'materialized'),
+    cold: path.join(base, 'cold'),
+    pexRoot: path.join(base, 'pex-root'),
+    pexBuildRoot: path.join(base, 'pex-build-root'),
     wheelCache: path.join(tmp, 'wheel-cache'),
   };
-  const fixtureWheels = opts.findLinks ? undefined : path.join(tmp, 'wheels');
-  opts.findLinks ??= fixtureWheels;
-  // Before anything runs pip, the fixture build included.
-  isolateEnvironment({ findLinks: opts.findLinks, pexRoot: dirs.pexRoot, wheelCache: dirs.wheelCache });
-  if (fixtureWheels) buildFixtureWheels(fixtureWheels);
+  progress(`${tool.name}: locking and building ${tool.requirements.join(' ')}`);
+  const lock = await lockAndBuild(core, tool, tool.requirements, tool.script, dirs.tool, dirs.archive, dirs, opts.python);
+  if (tool.second) {
+    const folder = path.join(base, 'second');
+    await lockAndBuild(core, tool, tool.second.requirements, tool.second.script, folder, dirs.secondArchive, dirs, opts.python);
+  }
+  runChecked([dirs.archive, 'venv', dirs.venv], { env: { ...process.env, PEX_TOOLS: '1', PEX_ROOT: dirs.pexRoot } });
+  const wheels = await core.tool.fetchLockedWheels(lock, { workspaceRoot: base, cacheDir: dirs.wheelCache });
+  const caseOpts = { ...opts, pluginVersion: core.pluginVersion };
+  const cases = ourCases(tool, dirs, caseOpts);
+  let pexBytes;
+  if (opts.pexCmd) {
+    progress(`${tool.name}: building pex --venv archives with ${opts.pexCmd}`);
+    const built = buildPexArchives(tool, dirs, opts);
+    pexBytes = built.bytes;
+    // pex's rows follow ours so that each pair runs back to back within a round.
+    cases.push(...pexCases(tool, dirs, opts, built));
+  }
+  // Each lock and build ran once above: the timed ones find pip's and pex's caches warm.
+  for (const c of cases.filter((c) => c.rounds)) runChecked(c.cmd, { env: { ...process.env, ...c.env } });
 
-  progress(`locking and building ${opts.requirements.join(' ')} (${opts.runs} timed builds)`);
-  const { build, sizes } = await lockAndBuild(core, opts, dirs);
-  runChecked([dirs.archive, 'venv', dirs.venv], { env: { ...process.env, PEX_TOOLS: '1' } });
-  const venvPython = path.join(dirs.venv, 'bin', 'python');
-  const pexBuilds = opts.pexCmd ? buildPexArchives(opts, dirs) : [];
-  const cases = [...ourCases(opts, dirs), ...pexCases(pexBuilds, opts, dirs)];
-
-  progress(`timing ${cases.length} cases: ${WARMUP_ROUNDS} warm-up + ${opts.runs} rounds`);
+  progress(`${tool.name}: timing ${cases.length} cases: ${WARMUP_ROUNDS} warm-up + ${opts.runs} rounds`);
   const samples = runRoundRobin(cases, {
     rounds: opts.runs,
     warmup: WARMUP_ROUNDS,
     onRound: (round, warmup) =>
-      progress(round < warmup ? `warm-up round ${round + 1}/${warmup} done` : `round ${round + 1 - warmup}/${opts.runs} done`),
+      progress(`${tool.name}: ${round < warmup ? `warm-up round ${round + 1}/${warmup}` : `round ${round + 1 - warmup}/${opts.runs}`} done`),
   });
-  return { rows: summarize(cases, samples), build, sizes, pexBuilds, machine: machineInfo(venvPython) };
+  return {
+    name: tool.name,
+    requirements: tool.requirements,
+    script: tool.script,
+    args: tool.args,
+    second: tool.second,
+    rows: summarize(cases, samples),
+    sizes: {
+      archiveBytes: fs.statSync(dirs.archive).size,
+      wheelBytes: wheels.reduce((sum, w) => sum + fs.statSync(w.path).size, 0),
+      wheelCount: wheels.length,
+      pexBytes,
+    },
+  };
 }
 
 async function main() {
@@ -221,31 +304,34 @@ async function main() {
     return;
   }
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pex-bench-'));
-  let result;
+  const loadBefore = os.loadavg();
+  const results = [];
   try {
-    result = await benchmark(core, opts, tmp);
+    const fixtureWheels = opts.tools.some((t) => t.fixtures) ? path.join(tmp, 'wheels') : undefined;
+    opts.findLinks ??= fixtureWheels;
+    // Before anything runs pip, the fixture build included.
+    isolateEnvironment({ findLinks: opts.findLinks, wheelCache: path.join(tmp, 'wheel-cache') });
+    if (fixtureWheels) runChecked(['python3', path.join(repoRoot, 'test', 'fixtures', 'build_wheels.py'), fixtureWheels]);
+    opts.python ??= realPython();
+    for (const tool of opts.tools) results.push(await benchmarkTool(core, tool, opts, tmp));
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
   const graph = await timeGraph(core.plugin, repoRoot);
-  const withPex = result.pexBuilds.length > 0;
-  console.log(formatTable(result.rows, { withPex }));
+  const machine = { ...machineInfo(opts.python), loadAverageBefore: loadBefore };
+  console.log(formatTables(results, { withPex: Boolean(opts.pexCmd) }));
   console.log();
-  console.log(formatSummary({ ...result, graph }));
+  console.log(formatSummary({ results, graph, machine, opts }));
 
   const record = {
     timestamp: new Date().toISOString(),
     args: process.argv.slice(2),
-    options: { ...opts, warmupRounds: WARMUP_ROUNDS },
-    machine: result.machine,
-    cases: result.rows,
-    build: result.build,
-    sizes: result.sizes,
-    pexBuilds: result.pexBuilds.map(({ name, flags, buildMs, bytes }) => ({ name, flags, buildMs, bytes })),
+    options: { runs: opts.runs, buildRounds: opts.buildRounds, warmupRounds: WARMUP_ROUNDS, pexCmd: opts.pexCmd, findLinks: opts.findLinks },
+    machine,
+    tools: results,
     graph,
   };
-  const title = `${opts.requirements.join(' ')}: ${opts.script} ${opts.args.join(' ')} (median of ${opts.runs}, ms)`;
-  const written = writeResults(opts.out, record, result.rows, title);
+  const written = writeResults(opts.out, record);
   console.log(`\nwrote ${path.relative(process.cwd(), written.json)} and ${path.relative(process.cwd(), written.svg)}`);
 }
 

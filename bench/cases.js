@@ -1,13 +1,19 @@
 'use strict';
-// The timed cases: our archive's ways to start the tool, reference rows, and (with --pex-cmd) pex's own
-// archives built from the same wheels. A case is { id, group, label, cmd, env?, checkStdout?, before?,
-// after?, pexTwin? }; see timing.runRoundRobin for how they run.
+// The timed cases of one tool: our archive's ways to start it, our lock and build, reference rows,
+// and (with --pex-cmd) the same cases for pex's own --venv archive built from the same wheels.
+// A case is { id, group, label, cmd, env?, checkStdout?, before?, after?, rounds?, pexTwin? }; see
+// timing.runRoundRobin for how they run. `pexTwin` names the pex case a row is compared with.
 const fs = require('node:fs');
 const path = require('node:path');
 const { runChecked } = require('./timing');
 
-/** A case run with a new, empty PEX_ROOT each time: the first run a user sees. */
-function coldCase(fields, coldBase) {
+const CORE_STEP = path.join(__dirname, 'core-step.js');
+
+/**
+ * A case run with a new, empty PEX_ROOT each time. With `handOver`, the root is left in place, in
+ * handOver.root, for the case that follows it in the round (the second tool's cold run).
+ */
+function freshRootCase(fields, coldBase, handOver) {
   let runs = 0;
   let root;
   return {
@@ -18,81 +24,198 @@ function coldCase(fields, coldBase) {
       return { PEX_ROOT: root };
     },
     after() {
-      fs.rmSync(root, { recursive: true, force: true });
+      if (handOver) handOver.root = root;
+      else fs.rmSync(root, { recursive: true, force: true });
     },
   };
 }
 
-/** A case that runs the tool: it must print exactly what the venv script (the first case) prints. */
-const toolCase = (id, group, label, cmd) => ({ id, group, label, cmd, checkStdout: true });
+/** A case that runs the tool: it must print what the venv script (the first case) prints. */
+const toolCase = (id, group, label, cmd, env) => ({ id, group, label, cmd, env, checkStdout: true });
 
-/** `PEX_TOOLS=1 <archive> venv --force DEST`: a venv materialized from an archive. */
-const materializeCase = (id, group, label, archive, dest) => ({
+/** `PEX_TOOLS=1 <archive> venv --force DEST`, with the archive's PEX_ROOT already warm. */
+const materializeCase = (id, group, label, archive, dest, pexRoot) => ({
   id,
   group,
   label,
   cmd: [archive, 'venv', '--force', dest],
-  env: { PEX_TOOLS: '1' },
+  env: { PEX_TOOLS: '1', PEX_ROOT: pexRoot },
 });
 
 /** What every row pays anyway, whatever the archive does: interpreter starts. */
 const referenceCase = (id, label, cmd) => ({ id, group: 'reference', label: `reference: ${label}`, cmd });
 
-/** The first case is the ratio base and the stdout every tool-running case must reproduce. */
-function ourCases(opts, dirs) {
-  const run = `${opts.script} ${opts.args.join(' ')}`;
-  const archiveRun = [dirs.archive, ...opts.args];
-  const venvBin = path.join(dirs.venv, 'bin');
-  const materializeLabel = `materialize: PEX_TOOLS=1 ./nx/${opts.script} venv --force DIR`;
-  return [
-    toolCase('venv-script', 'limit', `venv script (the limit): venv/bin/${run}`, [path.join(venvBin, opts.script), ...opts.args]),
-    toolCase('warm', 'ours', `archive, warm: ./nx/${run}`, archiveRun),
-    toolCase('warm-python', 'ours', `archive via python3, warm: python3 nx/${run}`, ['python3', ...archiveRun]),
-    {
-      ...coldCase(toolCase('cold', 'ours', `archive, cold (empty PEX_ROOT): ./nx/${run}`, archiveRun), dirs.cold),
-      pexTwin: 'pex-venv-cold',
+/**
+ * The second tool's cold run in the PEX_ROOT the first tool's cold run (the case just before) left:
+ * that first run is the cold case's own timed sample, so each round pays for one first run, not two.
+ */
+function secondToolCase(id, group, label, tool, second, handOver) {
+  let root;
+  return {
+    id,
+    group,
+    label,
+    cmd: [second, ...tool.second.args],
+    before() {
+      root = handOver.root;
+      handOver.root = undefined;
+      if (!root) throw new Error(`${id} must follow the cold run of the first tool`);
+      return { PEX_ROOT: root };
     },
-    { ...materializeCase('venv', 'ours', materializeLabel, dirs.archive, dirs.materialized), pexTwin: 'pex-venv-venv' },
+    after() {
+      fs.rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The first case is the ratio base and the stdout every tool-running case must reproduce. */
+function ourCases(tool, dirs, { python, pluginVersion, buildRounds }) {
+  const run = `${tool.script} ${tool.args.join(' ')}`;
+  const archiveRun = [dirs.archive, ...tool.args];
+  const venvBin = path.join(dirs.venv, 'bin');
+  const warm = { PEX_ROOT: dirs.pexRoot };
+  const cases = [
+    toolCase('venv-script', 'limit', `venv script (the limit): venv/bin/${run}`, [path.join(venvBin, tool.script), ...tool.args]),
+    { ...toolCase('warm', 'ours', `warm run: ./${run}`, archiveRun, warm), pexTwin: 'pex-warm' },
+    toolCase('warm-python', 'ours', `warm run via python3 (PATH python3): python3 ${run}`, ['python3', ...archiveRun], warm),
+  ];
+  const handOver = {};
+  const cold = toolCase('cold', 'ours', `cold run (empty PEX_ROOT): ./${run}`, archiveRun);
+  cases.push({ ...freshRootCase(cold, dirs.cold, tool.second && handOver), pexTwin: 'pex-cold' });
+  if (tool.second) {
+    const label = `second tool, cold after the first ran: ./${tool.second.script} ${tool.second.args.join(' ')}`;
+    cases.push({ ...secondToolCase('second', 'ours', label, tool, dirs.secondArchive, handOver), pexTwin: 'pex-second' });
+  }
+  cases.push(
+    {
+      ...materializeCase('venv', 'ours', `PEX_TOOLS=1 ./${tool.script} venv --force DIR`, dirs.archive, dirs.materialized, dirs.pexRoot),
+      pexTwin: 'pex-venv',
+    },
+  );
+  const build = {
+    workspaceRoot: dirs.base,
+    requirementsFile: path.join(dirs.tool, 'requirements.txt'),
+    lockFile: path.join(dirs.tool, 'pex.lock.json'),
+    out: path.join(dirs.base, 'build-out', tool.script),
+    script: tool.script,
+    cacheDir: dirs.wheelCache,
+    lockCommand: 'node bench/bench.js',
+    pluginVersion,
+  };
+  const lock = {
+    workspaceRoot: dirs.base,
+    requirementsFile: path.join(dirs.tool, 'requirements.txt'),
+    lockFile: path.join(dirs.base, 'lock-out', 'pex.lock.json'),
+    python,
+  };
+  cases.push(
+    {
+      id: 'build',
+      group: 'ours',
+      label: 'build: node core buildTool, warm wheel cache',
+      cmd: [process.execPath, CORE_STEP, 'build', JSON.stringify(build)],
+      rounds: buildRounds,
+      pexTwin: 'pex-build',
+    },
+    {
+      id: 'lock',
+      group: 'ours',
+      label: 'lock: node core lockTool (pip install --dry-run --report)',
+      cmd: [process.execPath, CORE_STEP, 'lock', JSON.stringify(lock)],
+      rounds: buildRounds,
+      pexTwin: 'pex-lock',
+    },
     // python3 is a pyenv shim here (a shell script that then execs the interpreter): its own cost.
     referenceCase('python3-pass', 'python3 -c pass (PATH python3)', ['python3', '-c', 'pass']),
     // The floor under every row: the venv's interpreter (with the venv scripts' -I) starting and doing nothing.
     referenceCase('python-pass', 'venv/bin/python -I -c pass', [path.join(venvBin, 'python'), '-I', '-c', 'pass']),
+  );
+  fs.mkdirSync(path.dirname(lock.lockFile), { recursive: true });
+  return cases;
+}
+
+/** pex's own command line for a --venv archive from the same wheels, with the real interpreter as its shebang. */
+function pexBuildCmd(opts, requirements, script, out) {
+  return [
+    opts.pexCmd,
+    ...requirements,
+    '--script',
+    script,
+    '--venv',
+    '--no-pypi',
+    '--find-links',
+    opts.findLinks,
+    '--python',
+    opts.python,
+    // pex's default shebang names python3.X, a pyenv shim here; ours bypasses shims, so pex gets the real one too.
+    '--python-shebang',
+    opts.python,
+    '-o',
+    out,
   ];
 }
 
-const PEX_KINDS = [
-  { name: 'pex-venv', flags: ['--venv'], hasTools: true },
-  { name: 'pex-venv-sh', flags: ['--venv', '--sh-boot'], hasTools: true },
-  { name: 'pex-zipapp', flags: [], hasTools: false },
-];
-
-/** pex 2.x's own archives from the same wheels; the second build of each is timed (pex's cache warm). */
-function buildPexArchives(opts, dirs) {
-  return PEX_KINDS.map((kind) => {
-    const archive = path.join(dirs.tmp, kind.name, opts.script);
-    fs.mkdirSync(path.dirname(archive), { recursive: true });
-    const cmd = [opts.pexCmd, ...opts.requirements, '--script', opts.script, ...kind.flags];
-    cmd.push('--no-pypi', '--find-links', opts.findLinks, '-o', archive);
-    runChecked(cmd);
-    return { ...kind, archive, buildMs: runChecked(cmd).ms, bytes: fs.statSync(archive).size };
-  });
+/** pex --venv archives of the tool (and its second tool); pex's build cache is warm when this returns. */
+function buildPexArchives(tool, dirs, opts) {
+  const env = { ...process.env, PEX_ROOT: dirs.pexBuildRoot, PYTHON: opts.python };
+  const archive = path.join(dirs.base, 'pex', tool.script);
+  runChecked(pexBuildCmd(opts, tool.requirements, tool.script, archive), { env });
+  let second;
+  if (tool.second) {
+    second = path.join(dirs.base, 'pex2', tool.second.script);
+    runChecked(pexBuildCmd(opts, tool.second.requirements, tool.second.script, second), { env });
+  }
+  // Warm pex's PEX_ROOT: its PEX_TOOLS venv and warm runs are timed as pex users see them, wheels installed.
+  runChecked([archive, ...tool.args], { env: { ...process.env, PEX_ROOT: dirs.pexRoot } });
+  return { archive, second, bytes: fs.statSync(archive).size };
 }
 
-function pexCases(pexArchives, opts, dirs) {
-  const run = `${opts.script} ${opts.args.join(' ')}`;
-  return pexArchives.flatMap((p) => {
-    const what = `pex ${p.flags.join(' ') || '(zipapp)'}`;
-    const archiveRun = [p.archive, ...opts.args];
-    const cases = [
-      toolCase(`${p.name}-warm`, 'pex', `${what}, warm: ./${p.name}/${run}`, archiveRun),
-      coldCase(toolCase(`${p.name}-cold`, 'pex', `${what}, cold: ./${p.name}/${run}`, archiveRun), dirs.cold),
-    ];
-    if (p.hasTools) {
-      const label = `${what}, materialize: PEX_TOOLS=1 ./${p.name}/${opts.script} venv --force DIR`;
-      cases.push(materializeCase(`${p.name}-venv`, 'pex', label, p.archive, path.join(dirs.tmp, `${p.name}-materialized`)));
-    }
-    return cases;
+function pexCases(tool, dirs, opts, built) {
+  const run = `${tool.script} ${tool.args.join(' ')}`;
+  const archiveRun = [built.archive, ...tool.args];
+  const buildEnv = { PEX_ROOT: dirs.pexBuildRoot, PYTHON: opts.python };
+  const handOver = {};
+  const cold = toolCase('pex-cold', 'pex', `pex --venv, cold run (empty PEX_ROOT): ./${run}`, archiveRun);
+  const cases = [freshRootCase(cold, dirs.cold, built.second && handOver)];
+  if (built.second) {
+    const label = `pex --venv, second tool cold after the first ran: ./${tool.second.script} ${tool.second.args.join(' ')}`;
+    cases.push(secondToolCase('pex-second', 'pex', label, tool, built.second, handOver));
+  }
+  cases.push(
+    toolCase('pex-warm', 'pex', `pex --venv, warm run: ./${run}`, archiveRun, { PEX_ROOT: dirs.pexRoot }),
+    materializeCase(
+      'pex-venv',
+      'pex',
+      `pex --venv: PEX_TOOLS=1 ./${tool.script} venv --force DIR (wheels installed in PEX_ROOT)`,
+      built.archive,
+      path.join(dirs.base, 'pex-materialized'),
+      dirs.pexRoot,
+    ),
+  );
+  const buildOut = path.join(dirs.base, 'pex-build-out', tool.script);
+  fs.mkdirSync(path.dirname(buildOut), { recursive: true });
+  cases.push({
+    id: 'pex-build',
+    group: 'pex',
+    label: 'pex build: pex REQS --venv --no-pypi -f WHEELS (warm pex cache)',
+    cmd: pexBuildCmd(opts, tool.requirements, tool.script, buildOut),
+    env: buildEnv,
+    rounds: opts.buildRounds,
   });
+  const pex3 = path.join(path.dirname(opts.pexCmd), 'pex3');
+  if (fs.existsSync(pex3)) {
+    const lockOut = path.join(dirs.base, 'pex-lock-out', 'lock.json');
+    fs.mkdirSync(path.dirname(lockOut), { recursive: true });
+    cases.push({
+      id: 'pex-lock',
+      group: 'pex',
+      label: 'pex lock: pex3 lock create --no-pypi -f WHEELS REQS',
+      cmd: [pex3, 'lock', 'create', '--no-pypi', '--find-links', opts.findLinks, ...tool.requirements, '-o', lockOut],
+      env: buildEnv,
+      rounds: opts.buildRounds,
+    });
+  }
+  return cases;
 }
 
 module.exports = { ourCases, buildPexArchives, pexCases };

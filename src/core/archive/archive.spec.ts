@@ -10,6 +10,7 @@ import { sha256File } from '../common';
 import { killMidWrite } from '../testing/kill';
 import { buildTestWheel, testPython } from '../testing/wheels';
 import { makeOffsetsAbsolute } from './zipOffsets';
+import { codeHash } from './pexInfo';
 
 let dir: string;
 let input: ArchiveInput;
@@ -136,6 +137,16 @@ describe('buildArchive', () => {
     expect(info.pex_hash).toBe(built.pexHash);
     expect(info.entry_point).toBe('tool.cli:main');
     expect(Object.keys(info.distributions)).toEqual(['alpha-1.0-py3-none-any.whl', 'beta-2.0-py3-none-any.whl']);
+    // pex keys its bootstrap cache by it: the hash of exactly the .bootstrap/ entries.
+    const bootstrap = readFileSync(path.join(input.runtimeDir!, 'pexnx', '__init__.py'));
+    expect(info.bootstrap_hash).toBe(codeHash([{ path: '.bootstrap/pexnx/__init__.py', data: bootstrap }]));
+  });
+
+  it('changes bootstrap_hash, and so pex_hash, with the runtime it ships', async () => {
+    const before = await buildArchive(input);
+    const runtimeDir = fakeRuntime(path.join(dir, 'changed'));
+    writeFileSync(path.join(runtimeDir, 'pexnx', '__init__.py'), 'NAME = "pexnx, changed"\n');
+    expect((await buildArchive({ ...input, runtimeDir })).pexHash).not.toBe(before.pexHash);
   });
 
   it('keeps wheels byte-identical', async () => {

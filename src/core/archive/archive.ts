@@ -167,6 +167,7 @@ export async function buildArchive(input: ArchiveInput): Promise<BuiltArchive> {
     script: input.script,
     interpreterConstraints: input.interpreterConstraints,
     codeHash: codeHash(sources),
+    bootstrapHash: codeHash(runtime.bootstrap.map((file) => ({ path: file.name, data: file.data }))),
     buildProperties: input.buildProperties ?? {},
     venvBinPath: input.venvBinPath,
     stripPexEnv: input.stripPexEnv,

@@ -13,6 +13,7 @@ const input: PexInfoInput = {
   script: 'black',
   interpreterConstraints: ['>=3.9,<3.14'],
   codeHash: codeHash([]),
+  bootstrapHash: codeHash([{ path: '.bootstrap/pexnx/__init__.py', data: Buffer.from('') }]),
   buildProperties: { pex_nx_version: '0.1.0', class: 'CPython', platform: 'linux_x86_64', version: [3, 11, 7], note: 'Łukasz ✓ 😀' },
 };
 
@@ -27,9 +28,10 @@ describe('buildPexInfo', () => {
   it("has PEX's field names and values", () => {
     const info = JSON.parse(buildPexInfo(input).json);
     expect(Object.keys(info)).toEqual([
-      'build_properties', 'code_hash', 'deps_are_wheel_files', 'distributions', 'emit_warnings', 'entry_point',
-      'includes_tools', 'inherit_path', 'interpreter_constraints', 'pex_hash', 'pex_path', 'requirements', 'script',
-      'strip_pex_env', 'venv', 'venv_bin_path', 'venv_copies', 'zip_safe',
+      'bootstrap_hash', 'build_properties', 'code_hash', 'deps_are_wheel_files', 'distributions', 'emit_warnings',
+      'entry_point', 'excluded', 'includes_tools', 'inherit_path', 'interpreter_constraints',
+      'interpreter_selection_strategy', 'overridden', 'pex_hash', 'pex_path', 'requirements', 'script',
+      'strip_pex_env', 'venv', 'venv_bin_path', 'venv_copies',
     ]);
     expect(info).toMatchObject({
       deps_are_wheel_files: true,
@@ -40,9 +42,21 @@ describe('buildPexInfo', () => {
       venv: true,
       venv_bin_path: 'false',
       strip_pex_env: true,
-      pex_path: null,
+      pex_path: '',
+      excluded: [],
+      overridden: [],
+      interpreter_selection_strategy: 'newest',
       code_hash: 'da39a3ee5e6b4b0d3255bfef95601890afd80709',
+      bootstrap_hash: input.bootstrapHash,
     });
+  });
+
+  it('writes lists in the sorted form pex reads them back in', () => {
+    const info = JSON.parse(
+      buildPexInfo({ ...input, requirements: ['zipp==3.0', 'attrs==23.1.0'], interpreterConstraints: ['>=3.9', '==3.8.*'] }).json,
+    );
+    expect(info.requirements).toEqual(['attrs==23.1.0', 'zipp==3.0']);
+    expect(info.interpreter_constraints).toEqual(['==3.8.*', '>=3.9']);
   });
 
   it('pex_hash is the sha1 of the compact sorted dump without pex_hash, as Python writes it', () => {
@@ -57,6 +71,7 @@ describe('buildPexInfo', () => {
   it('changes pex_hash with any input', () => {
     const base = buildPexInfo(input).pexHash;
     expect(buildPexInfo({ ...input, codeHash: sha1('x') }).pexHash).not.toBe(base);
+    expect(buildPexInfo({ ...input, bootstrapHash: sha1('x') }).pexHash).not.toBe(base);
     expect(buildPexInfo({ ...input, script: undefined, entryPoint: 'black:patched_main' }).pexHash).not.toBe(base);
     expect(buildPexInfo({ ...input }).pexHash).toBe(base);
   });

@@ -8,6 +8,8 @@ export interface PexInfoInput {
   script?: string;
   interpreterConstraints: string[];
   codeHash: string;
+  /** Identifies the runtime under .bootstrap/: pex keys its bootstrap cache by it and refuses an archive without it. */
+  bootstrapHash: string;
   buildProperties: Record<string, unknown>;
   /** PEX's `venv_bin_path` (default `false`) and `strip_pex_env` (default true). */
   venvBinPath?: 'false' | 'prepend' | 'append';
@@ -55,24 +57,30 @@ export function buildPexInfo(input: PexInfoInput): { json: string; pexHash: stri
     }
     distributions[wheel.filename] = wheel.sha256;
   }
+  // Every field pex's PexInfo.as_json_dict() always writes, with pex's types and normal form (sorted
+  // lists), so pex's tools read back exactly this object and pex_hash is also pex's sha1 of its dump.
   const info: Record<string, unknown> = {
+    bootstrap_hash: input.bootstrapHash,
     build_properties: input.buildProperties,
     code_hash: input.codeHash,
     deps_are_wheel_files: true,
     distributions,
     emit_warnings: true,
     entry_point: input.entryPoint || null,
+    excluded: [],
     includes_tools: true,
     inherit_path: 'false',
-    interpreter_constraints: input.interpreterConstraints,
-    pex_path: null,
-    requirements: input.requirements,
+    interpreter_constraints: [...input.interpreterConstraints].sort(),
+    // Our runtime searches PEX_PYTHON_PATH and PATH newest first; pex's tools use this when they pick one.
+    interpreter_selection_strategy: 'newest',
+    overridden: [],
+    pex_path: '',
+    requirements: [...input.requirements].sort(),
     script: input.script || null,
     strip_pex_env: input.stripPexEnv ?? true,
     venv: true,
     venv_bin_path: input.venvBinPath ?? 'false',
     venv_copies: false,
-    zip_safe: true,
   };
   const pexHash = createHash('sha1').update(pythonJson(info)).digest('hex');
   return { json: pythonJson({ ...info, pex_hash: pexHash }), pexHash };

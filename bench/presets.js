@@ -1,0 +1,27 @@
+'use strict';
+// The tools the bench knows by name. `second` is another tool whose closure overlaps the first's:
+// its cold run, after the first tool ran, shows what a tool sharing wheels costs.
+const PRESETS = {
+  example: {
+    requirements: ['hellotool==1.0.0'],
+    script: 'hello',
+    args: ['--version'],
+    second: { requirements: ['hellotool==1.0.0', 'hello-shout==0.3'], script: 'hello', args: ['--version'] },
+    fixtures: true,
+  },
+  black: {
+    requirements: ['black==23.1.0'],
+    script: 'black',
+    args: ['--help'],
+    // black's closure plus one wheel: 6 of its 7 wheels are black's.
+    second: { requirements: ['black==23.1.0', 'wheel==0.38.4'], script: 'wheel', args: ['version'] },
+  },
+  ansible: {
+    requirements: ['ansible-core==2.14.18'],
+    script: 'ansible',
+    args: ['--version'],
+    second: { requirements: ['ansible-core==2.14.18', 'wheel==0.38.4'], script: 'wheel', args: ['version'] },
+  },
+};
+
+module.exports = { PRESETS };
