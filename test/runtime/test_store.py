@@ -8,7 +8,7 @@ import stat
 import subprocess
 
 import test_reliability
-from support import PYTHON, VERSION, Case, archive, ikey_of, wheel
+from support import PYTHON, VERSION, Case, archive, ikey_of, tampered, wheel
 
 STORE_STAGES = ("store-after-lock", "store-mid-entry", "store-before-rename", "store-after-rename")
 
@@ -111,7 +111,7 @@ class StoreTest(StoreCase):
         self.assertStoreClean(info["distributions"].values())
 
     def test_a_hash_mismatch_leaves_no_entry(self):
-        pex, info = archive(script="hello", distributions={"greetlib-1.2.0-py3-none-any.whl": "0" * 64})
+        pex, info = tampered(archive(script="hello"), distributions={"greetlib-1.2.0-py3-none-any.whl": "0" * 64})
         self.assertOneLineError(self.run_cmd([pex, "--version"], code=1)[1], "sha256 mismatch")
         self.assertEqual(self.entries(), [])
         self.assertEqual([n for n in os.listdir(self.store()) if ".tmp-" in n], [])
