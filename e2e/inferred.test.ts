@@ -258,7 +258,7 @@ describe('inferred targets', () => {
     expect(r.code).toBe(0);
     const notes = r.output.split('\n').filter((l) => /interpreter/.test(l));
     expect(notes).toEqual([
-      expect.stringContaining(`linters is not a console script of its wheels, so linters's archive will start a Python interpreter; scripts it could run: greet-py, greet-sh, hello`),
+      expect.stringContaining(`[pex] 'linters' is not a console script of its wheels, so its archive will start a Python interpreter; scripts it could run: greet-py, greet-sh, hello`),
     ]);
     expect(errorLines(r.output)).toEqual([]);
     nx(ws, ['g', 'pex:tool-target', '--project', 'app', '--tool', 'linters', '--target', 'version', '--script', 'hello', '--args=--version']);

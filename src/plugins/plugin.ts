@@ -21,7 +21,7 @@ export type { PexPluginOptions } from './options';
 type Input = NonNullable<TargetConfiguration['inputs']>[number];
 
 /** A venv's bin/python links to the local interpreter, so the interpreter is one of its inputs. */
-export const interpreterInput: Input = {
+const interpreterInput: Input = {
   runtime: 'python3 -c "import os,sys;print(os.path.realpath(sys.executable),sys.version)"',
 };
 
@@ -32,7 +32,7 @@ export const interpreterInput: Input = {
  * dependsOn (names), which Nx hashes as part of the project's configuration. Outputs are
  * `{options.outputPath}`, so a path set in project.json moves the cached output with it.
  */
-export function toolTargets(projectName: string, lockFile: string, options: PexPluginOptions | undefined): Record<string, TargetConfiguration> {
+function toolTargets(projectName: string, lockFile: string, options: PexPluginOptions | undefined): Record<string, TargetConfiguration> {
   const o = normalizeOptions(options);
   const lock = `{projectRoot}/${lockFile}`;
   const archive = defaultArchivePath(o.distDir);

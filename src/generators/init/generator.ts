@@ -1,7 +1,7 @@
 import { createProjectGraphAsync, formatFiles, readNxJson, Tree, updateNxJson, writeJson } from '@nx/devkit';
 import { addPlugin } from '@nx/devkit/internal';
 import { createNodesV2 } from '../../plugins/plugin';
-import { DEFAULT_DIST_DIR, isPexEntry, PexPluginOptions, pluginOptionsOf } from '../../plugins/options';
+import { DEFAULT_DIST_DIR, isPexEntry, PexPluginOptions, PLUGIN_NAME, pluginOptionsOf } from '../../plugins/options';
 import { migrateToInferredTargets } from './migrate';
 import type { InitGeneratorSchema } from './schema';
 
@@ -30,7 +30,7 @@ export async function initGenerator(tree: Tree, options: InitGeneratorSchema = {
   if (!tree.exists('nx.json')) writeJson(tree, 'nx.json', { $schema: './node_modules/nx/schemas/nx-schema.json' });
   migrateToInferredTargets(tree);
   if (!readNxJson(tree)!.plugins?.some(isPexEntry)) {
-    await addPlugin(tree, await createProjectGraphAsync(), 'pex', createNodesV2, targetNameChoices, false);
+    await addPlugin(tree, await createProjectGraphAsync(), PLUGIN_NAME, createNodesV2, targetNameChoices, false);
   }
   const nxJson = readNxJson(tree)!;
   const sync = nxJson.sync ?? {};

@@ -1,6 +1,6 @@
 import { getProjects, NxJsonConfiguration, readNxJson, TargetConfiguration, Tree, updateNxJson, updateProjectConfiguration } from '@nx/devkit';
 import { isDeepStrictEqual } from 'node:util';
-import { defaultTargetNames, isPexEntry, LOCK_FILES, normalizeOptions, PexPluginOptions, pluginOptionsOf, REQUIREMENTS_FILE } from '../../plugins/options';
+import { defaultTargetNames, isPexEntry, LOCK_FILES, normalizeOptions, PLUGIN_NAME, pluginOptionsOf, REQUIREMENTS_FILE } from '../../plugins/options';
 
 /** The executor-keyed target defaults that pex:init wrote into nx.json before targets were inferred. */
 const executorKeyedDefaults: Record<string, Partial<TargetConfiguration>> = {
@@ -54,7 +54,7 @@ export function migrateToInferredTargets(tree: Tree): boolean {
   let changed = false;
   const index = nxJson.plugins?.findIndex(isPexEntry) ?? -1;
   if (index >= 0 && typeof nxJson.plugins![index] === 'string') {
-    nxJson.plugins![index] = { plugin: 'pex', options: { ...defaultTargetNames } };
+    nxJson.plugins![index] = { plugin: PLUGIN_NAME, options: { ...defaultTargetNames } };
     changed = true;
   }
   for (const [executor, written] of Object.entries(executorKeyedDefaults)) {
@@ -68,7 +68,7 @@ export function migrateToInferredTargets(tree: Tree): boolean {
   if (nxJson.targetDefaults && Object.keys(nxJson.targetDefaults).length === 0) delete nxJson.targetDefaults;
   if (changed) updateNxJson(tree, nxJson);
 
-  const names = normalizeOptions(pluginOptionsOf(nxJson) as PexPluginOptions);
+  const names = normalizeOptions(pluginOptionsOf(nxJson));
   for (const [name, project] of getProjects(tree)) {
     let projectChanged = false;
     const targets = project.targets ?? {};

@@ -4,7 +4,6 @@ import {
   GeneratorCallback,
   getProjects,
   joinPathFragments,
-  logger,
   readJsonFile,
   readNxJson,
   TargetConfiguration,
@@ -153,8 +152,8 @@ export async function toolGenerator(tree: Tree, options: ToolGeneratorSchema): P
         recordScript(path.join(tree.root, o.directory, 'project.json'), names.pexTargetName, o.name);
       } else if (!o.entryPoint) {
         report.info(
-          `${o.name} is not a console script of its wheels, so ${o.name}'s archive will start a Python interpreter; ` +
-            `scripts it could run: ${scripts.join(', ') || '(none)'} (set one as "script" in the ${names.pexTargetName} target's options, or in pex:run/pex:tool-target's --script)`,
+          `'${o.name}' is not a console script of its wheels, so its archive will start a Python interpreter; ` +
+            `scripts it could run: ${scripts.join(', ') || '(none)'} (set one as "script" in the ${names.pexTargetName} target's options, or give pex:run or pex:tool-target a script)`,
         );
       }
       writeLockfile(path.join(tree.root, lockFile), lock);
