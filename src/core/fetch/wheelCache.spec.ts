@@ -287,6 +287,8 @@ describe('a lock whose local files moved (portable locks)', () => {
     mkdirSync(gone);
     const old = await serveWheels(gone, { user: 'me', password: 'pw' });
     const lock = lockWith({ alpha: `http://127.0.0.1:${old.port}/${path.basename(alpha.file)}`, beta: `http://127.0.0.1:${old.port}/${path.basename(beta.file)}` });
+    // Logged in, the server answers 404: the files are gone from there.
+    lock.pipOptions = [`--find-links http://me:pw@127.0.0.1:${old.port}/`];
     try {
       const env = isolatedPipEnv({ PIP_NO_INDEX: '1', PIP_FIND_LINKS: path.join(workspace, 'wheels') });
       const fetched = await fetchWheels(lock, { cacheDir, workspaceRoot: workspace, lockDir: workspace, interpreter, env, report });

@@ -110,25 +110,34 @@ function localSource(artifact: LockedArtifact, opts: FetchOptions): string | nul
 
 const indexUrls = (index: IndexOptions = {}) => [index.indexUrl ?? '', ...(index.extraIndexUrls ?? []), ...(index.findLinks ?? [])];
 
-const where = (artifact: LockedArtifact, opts: FetchOptions) => localSource(artifact, opts) ?? artifact.url ?? '';
-
 /**
- * A locked file that is no longer where the lock says is looked for, by its sha256, on the
- * configured indexes and find-links; the user hears which location served it.
+ * Locked files that are no longer where the lock says are looked for, by sha256, on the
+ * configured indexes and find-links; the user hears which location served each one.
  */
-async function relocate(artifact: LockedArtifact, lock: Lockfile, opts: FetchOptions, failed = where(artifact, opts)): Promise<string | null> {
-  const cwd = opts.requirementsDir ?? opts.workspaceRoot;
-  const url = await pipLocate({
+async function relocate(missing: Array<{ artifact: LockedArtifact; from: string }>, lock: Lockfile, opts: FetchOptions): Promise<Map<string, string>> {
+  const found = await pipLocate({
     interpreter: await interpreterOf(opts),
     pythonVersion: lock.interpreter.version,
-    item: artifact,
+    items: missing.map((m) => m.artifact),
     pipOptions: opts.pipOptions ?? lock.pipOptions,
     indexArgs: indexArgs(opts.index ?? {}, opts.workspaceRoot),
-    cwd,
+    cwd: opts.requirementsDir ?? opts.workspaceRoot,
     env: opts.env,
   });
-  if (url && url !== failed) (opts.report ?? silentReporter).info(`${artifact.filename} is not at ${stripCredentials(failed)}: using ${stripCredentials(url)} (same sha256)`);
-  return url;
+  for (const { artifact, from } of missing) {
+    const url = found.get(artifact.filename);
+    if (url === from) found.delete(artifact.filename);
+    else if (url) (opts.report ?? silentReporter).info(`${artifact.filename} is not at ${stripCredentials(from)}: using ${stripCredentials(url)} (same sha256)`);
+  }
+  return found;
+}
+
+/** Copies the relocated local files into the cache; returns the remote ones, to download. */
+async function takeRelocated(moved: Array<{ artifact: LockedArtifact; url: string }>, opts: FetchOptions): Promise<Array<{ artifact: LockedArtifact; url: string }>> {
+  for (const { artifact, url } of moved.filter((m) => m.url.startsWith('file:'))) {
+    await store(fileURLToPath(url), artifact, cachePath(opts.cacheDir, artifact.sha256, artifact.filename), fileURLToPath(url));
+  }
+  return moved.filter((m) => !m.url.startsWith('file:'));
 }
 
 /**
@@ -138,23 +147,24 @@ async function relocate(artifact: LockedArtifact, lock: Lockfile, opts: FetchOpt
 export async function fetchWheels(lock: Lockfile, opts: FetchOptions): Promise<WheelFile[]> {
   const wheels = lock.artifacts.map((a) => ({ filename: a.filename, sha256: a.sha256, path: cachePath(opts.cacheDir, a.sha256, a.filename) }));
   const downloads: Array<{ artifact: LockedArtifact; url: string }> = [];
+  const missing: Array<{ artifact: LockedArtifact; from: string }> = [];
   for (const [i, artifact] of lock.artifacts.entries()) {
     const target = wheels[i].path;
     if (await usable(target, artifact.sha256)) continue;
-    let source = localSource(artifact, opts);
-    if (source !== null && !existsSync(source)) {
-      const found = await relocate(artifact, lock, opts);
-      if (!found) {
-        throw new PexError(
-          `${source} does not exist (locked as ${artifact.path ?? artifact.url}): restore the file, or re-run the lock target; no configured index or find-links has a file with its sha256 (set findLinks to where it is now)`,
-        );
-      }
-      source = found.startsWith('file:') ? fileURLToPath(found) : null;
-      if (source === null) downloads.push({ artifact, url: found });
-    } else if (source === null) {
-      downloads.push({ artifact, url: artifact.url! });
+    const source = localSource(artifact, opts);
+    if (source === null) downloads.push({ artifact, url: artifact.url! });
+    else if (!existsSync(source)) missing.push({ artifact, from: source });
+    else await store(source, artifact, target, source);
+  }
+  if (missing.length) {
+    const found = await relocate(missing, lock, opts);
+    const lost = missing.find((m) => !found.has(m.artifact.filename));
+    if (lost) {
+      throw new PexError(
+        `${lost.from} does not exist (locked as ${lost.artifact.path ?? lost.artifact.url}): restore the file, or re-run the lock target; no configured index or find-links has a file with its sha256 (set findLinks to where it is now)`,
+      );
     }
-    if (source !== null) await store(source, artifact, target, source);
+    downloads.push(...(await takeRelocated(missing.map(({ artifact }) => ({ artifact, url: found.get(artifact.filename)! })), opts)));
   }
   if (downloads.length) await download(downloads, lock, opts);
   const result: WheelFile[] = [];
@@ -186,18 +196,13 @@ async function download(downloads: Array<{ artifact: LockedArtifact; url: string
   try {
     await downloadOnce(downloads, lock, opts);
   } catch (e) {
-    // Only pip's failure to fetch (not a changed file, not a missing pip) may mean the file moved.
-    if (!(e instanceof PexError) || !e.message.startsWith('pip could not download ')) throw e;
-    const moved: Array<{ artifact: LockedArtifact; url: string }> = [];
-    for (const { artifact, url } of downloads) {
-      if (await usable(cachePath(opts.cacheDir, artifact.sha256, artifact.filename), artifact.sha256)) continue;
-      const found = await relocate(artifact, lock, opts, url);
-      if (!found || found === url) throw e;
-      moved.push({ artifact, url: found });
-    }
-    const local = moved.filter((m) => m.url.startsWith('file:'));
-    for (const { artifact, url } of local) await store(fileURLToPath(url), artifact, cachePath(opts.cacheDir, artifact.sha256, artifact.filename), fileURLToPath(url));
-    const remote = moved.filter((m) => !m.url.startsWith('file:'));
+    // Only a file the server no longer has (404; not a refused login, a changed file or a missing pip) may have moved.
+    if (!(e instanceof PexError) || !/^pip could not download .*\b404\b/.test(e.message)) throw e;
+    const left = [];
+    for (const d of downloads) if (!(await usable(cachePath(opts.cacheDir, d.artifact.sha256, d.artifact.filename), d.artifact.sha256))) left.push(d);
+    const found = await relocate(left.map(({ artifact, url }) => ({ artifact, from: url })), lock, opts);
+    if (left.some((d) => !found.has(d.artifact.filename))) throw e;
+    const remote = await takeRelocated(left.map(({ artifact }) => ({ artifact, url: found.get(artifact.filename)! })), opts);
     if (remote.length) await downloadOnce(remote, lock, opts);
   }
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { PexError, run, RunResult, sha256Mismatch, Step, stripAnsi, stripCredentials } from '../common';
 import { Interpreter } from '../python';
-import { parseWheelName } from '../wheel';
+import { canonicalName, parseWheelName } from '../wheel';
 
 /*
  * The one module that starts pip: it writes pip's temp requirements (and constraints) file,
@@ -190,41 +190,57 @@ export interface ReportItem {
   };
 }
 
-/**
- * Where the configured indexes and find-links (the given options, then pip's own config)
- * offer the file with this sha256: pip only considers candidates whose hash matches, so this
- * finds a locked file that moved. Returns its URL, or null when no location has it.
- */
-export async function pipLocate(opts: {
+export interface LocateOptions {
   interpreter: Interpreter;
   pythonVersion: string;
-  item: { name: string; version: string; filename: string; sha256: string };
+  items: Array<{ name: string; version: string; filename: string; sha256: string }>;
   /** Requirements-file options (index and find-links) that apply before pip's own config. */
   pipOptions: string[];
   /** pip flags from nx.json's or the target's index options. */
   indexArgs: string[];
   cwd: string;
   env?: NodeJS.ProcessEnv;
-}): Promise<string | null> {
-  const { item } = opts;
-  requirePip(opts.interpreter, `finding ${item.filename}`);
-  const wheel = item.filename.endsWith('.whl');
+}
+
+/**
+ * Where the configured indexes and find-links (the given options, then pip's own config)
+ * offer the files with these sha256s: pip only considers candidates whose hash matches, so
+ * this finds locked files that moved. Returns filename → URL for the files found. One pip call
+ * for the wheels and one for the sdists; when one fails, each of its files is asked for alone.
+ */
+export async function pipLocate(opts: LocateOptions): Promise<Map<string, string>> {
+  requirePip(opts.interpreter, `finding ${opts.items.map((i) => i.filename).join(', ')}`);
+  const found = new Map<string, string>();
+  const wheels = opts.items.filter((i) => i.filename.endsWith('.whl'));
+  for (const group of [wheels, opts.items.filter((i) => !wheels.includes(i))]) {
+    if (!group.length) continue;
+    const urls = await locateGroup(group, opts);
+    const each = urls ? [urls] : [];
+    if (!urls && group.length > 1) for (const item of group) each.push((await locateGroup([item], opts)) ?? new Map());
+    for (const map of each) map.forEach((url, filename) => found.set(filename, url));
+  }
+  return found;
+}
+
+async function locateGroup(items: LocateOptions['items'], opts: LocateOptions): Promise<Map<string, string> | null> {
+  const wheel = items[0].filename.endsWith('.whl');
   return runPip(
     {
       interpreter: opts.interpreter,
       // pip takes target flags only with --target, even for a dry run; nothing is written there.
       args: (temp) => [
         ...['install', '--dry-run', '--ignore-installed', '--no-deps', '--report', path.join(temp, 'report.json'), ...opts.indexArgs],
-        ...(wheel ? [...targetArgs([item.filename], opts.pythonVersion), '--target', path.join(temp, 'target')] : []),
+        ...(wheel ? [...targetArgs(items.map((i) => i.filename), opts.pythonVersion), '--target', path.join(temp, 'target')] : []),
       ],
-      requirements: [...opts.pipOptions, `${item.name}==${item.version} --hash=sha256:${item.sha256}`],
+      requirements: [...opts.pipOptions, ...items.map((item) => `${item.name}==${item.version} --hash=sha256:${item.sha256}`)],
       cwd: opts.cwd,
       env: opts.env,
     },
-    async (result, temp) => {
+    (result, temp) => {
       if (result.code !== 0) return null;
       const report = JSON.parse(readFileSync(path.join(temp, 'report.json'), 'utf8')) as { install: ReportItem[] };
-      return report.install[0]?.download_info.url ?? null;
+      const byName = new Map(items.map((i) => [canonicalName(i.name), i.filename]));
+      return new Map(report.install.map((r) => [byName.get(canonicalName(r.metadata.name)) ?? '', r.download_info.url]));
     },
   );
 }

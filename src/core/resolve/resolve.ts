@@ -136,31 +136,31 @@ async function pipReport(opts: ResolveOptions): Promise<ReportItem[]> {
   const pins = opts.pins ?? [];
   const attempts = pins.length ? [pins, pins.filter((p) => !direct.has(canonicalName(p.split('==')[0]))), []] : [[]];
   const step = (opts.report ?? silentReporter).step(`resolving ${someNames([...direct])} for ${interpreter.tag} with pip…`);
+  const attempt = async (i: number): Promise<ReportItem[]> => {
+    let collected = 0;
+    const found = await runPip(
+      {
+        interpreter,
+        // Wheels and sdists, as pip chooses by default (`--only-binary=:all:` in requirements.txt forbids sdists).
+        args: (temp) => ['install', '--dry-run', '--ignore-installed', '--report', path.join(temp, 'report.json'), ...indexArgs(opts.index ?? {}, opts.workspaceRoot)],
+        requirements: [...requirements.pipOptions, ...requirements.requirements],
+        constraints: attempts[i],
+        cwd: opts.cwd,
+        env: opts.env,
+        onLine: (line) => {
+          if (line.startsWith('Collecting ')) step.update(`${++collected} distributions`);
+        },
+      },
+      (result, temp) => {
+        if (result.code === 0) return (JSON.parse(readFileSync(path.join(temp, 'report.json'), 'utf8')) as { install: ReportItem[] }).install;
+        if (i < attempts.length - 1 && pinConflict(result.stderr)) return null;
+        throw resolutionError(result.stderr, interpreter);
+      },
+    );
+    return found ?? attempt(i + 1);
+  };
   try {
-    for (const [i, constraints] of attempts.entries()) {
-      let collected = 0;
-      const found = await runPip(
-        {
-          interpreter,
-          // Wheels and sdists, as pip chooses by default (`--only-binary=:all:` in requirements.txt forbids sdists).
-          args: (temp) => ['install', '--dry-run', '--ignore-installed', '--report', path.join(temp, 'report.json'), ...indexArgs(opts.index ?? {}, opts.workspaceRoot)],
-          requirements: [...requirements.pipOptions, ...requirements.requirements],
-          constraints,
-          cwd: opts.cwd,
-          env: opts.env,
-          onLine: (line) => {
-            if (line.startsWith('Collecting ')) step.update(`${++collected} distributions`);
-          },
-        },
-        (result, temp) => {
-          if (result.code === 0) return (JSON.parse(readFileSync(path.join(temp, 'report.json'), 'utf8')) as { install: ReportItem[] }).install;
-          if (i < attempts.length - 1 && pinConflict(result.stderr)) return null;
-          throw resolutionError(result.stderr, interpreter);
-        },
-      );
-      if (found) return found;
-    }
-    throw new PexError('unreachable: the last attempt keeps no pins');
+    return await attempt(0);
   } finally {
     step.done();
   }
