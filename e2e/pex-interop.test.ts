@@ -128,6 +128,42 @@ function realInterpreter(): string {
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
+  // The shape a multi-environment archive (a later issue) must keep for pex: one flat `distributions`
+  // map with every interpreter's wheels, and top-level requirements whose markers pick per interpreter.
+  it('reads an archive holding wheels for several interpreters, resolving per interpreter', async () => {
+    const pyenvRoot = path.dirname(path.dirname(path.dirname(interpreter)));
+    const others = ['3.12.1', '3.13.0'].map((v) => path.join(pyenvRoot, v, 'bin', 'python3')).filter((p) => fs.existsSync(p));
+    const minor = execFileSync(interpreter, ['-c', 'import sys; print("%d%d" % sys.version_info[:2])'], { encoding: 'utf8' }).trim();
+    if (minor !== '311' || !others.length) {
+      console.warn(`pex-interop: the several-interpreters case needs CPython 3.11 and a 3.12/3.13 beside it; skipped here`);
+      return;
+    }
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { buildArchive } = require('../dist/core/archive');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { sha256File } = require('../dist/core/common');
+    const wheels = path.join(tmp, 'wheels');
+    const names = ['hellotool-1.0.0', 'greetlib-1.2.0', 'acme_colors-0.1.0', 'acme_shapes-0.1.0'].map((n) => `${n}-py3-none-any.whl`);
+    names.push('cp311only-1.0-cp311-cp311-linux_x86_64.whl');
+    const out = path.join(tmp, 'several.pex');
+    await buildArchive({
+      out,
+      wheels: await Promise.all(names.map(async (filename) => ({ filename, path: path.join(wheels, filename), sha256: await sha256File(path.join(wheels, filename)) }))),
+      requirements: ['hellotool==1.0.0', 'cp311only==1.0; python_version == "3.11"'],
+      script: 'hello',
+      interpreterConstraints: [],
+    });
+    for (const [python, hasNative] of [[interpreter, true], [others[0], false]] as const) {
+      const venv = path.join(tmp, `several-venv-${path.basename(path.dirname(path.dirname(python)))}`);
+      const result = pexTools(out, ['venv', venv], { PYTHON: python });
+      expect(result.stderr).toBe('');
+      expect(result.status).toBe(0);
+      expect(execFileSync(path.join(venv, 'bin', 'hello'), ['--version'], { env, encoding: 'utf8' })).toBe('hellotool 1.0.0\n');
+      const sitePackages = fs.readdirSync(path.join(venv, 'lib')).map((d) => path.join(venv, 'lib', d, 'site-packages'))[0];
+      expect(fs.existsSync(path.join(sitePackages, 'cp311only.py'))).toBe(hasNative);
+    }
+  });
+
   describe.each(SHAPES.map((s) => [s.name, s] as const))('%s archive', (name, shape) => {
     it('`pex-tools x.pex info` prints our PEX-INFO unchanged (pex adds only the PEX_ROOT in use)', () => {
       const { path: archive, info } = archives.get(name)!;
