@@ -185,7 +185,7 @@ function realPython() {
 }
 
 /** Locks into a temp tool folder and builds the archive (which fills the wheel cache). */
-async function lockAndBuild(core, tool, requirements, script, folder, out, dirs, python) {
+async function lockAndBuild(core, { requirements, script, folder, out }, dirs, python) {
   const files = {
     workspaceRoot: dirs.base,
     requirementsFile: path.join(folder, 'requirements.txt'),
@@ -253,10 +253,11 @@ async function benchmarkTool(core, tool, opts, tmp) {
     wheelCache: path.join(tmp, 'wheel-cache'),
   };
   progress(`${tool.name}: locking and building ${tool.requirements.join(' ')}`);
-  const lock = await lockAndBuild(core, tool, tool.requirements, tool.script, dirs.tool, dirs.archive, dirs, opts.python);
+  const first = { requirements: tool.requirements, script: tool.script, folder: dirs.tool, out: dirs.archive };
+  const lock = await lockAndBuild(core, first, dirs, opts.python);
   if (tool.second) {
-    const folder = path.join(base, 'second');
-    await lockAndBuild(core, tool, tool.second.requirements, tool.second.script, folder, dirs.secondArchive, dirs, opts.python);
+    const second = { ...tool.second, folder: path.join(base, 'second'), out: dirs.secondArchive };
+    await lockAndBuild(core, second, dirs, opts.python);
   }
   runChecked([dirs.archive, 'venv', dirs.venv], { env: { ...process.env, PEX_TOOLS: '1', PEX_ROOT: dirs.pexRoot } });
   const wheels = await core.tool.fetchLockedWheels(lock, { workspaceRoot: base, cacheDir: dirs.wheelCache });
