@@ -279,7 +279,9 @@ async function benchmarkTool(core, tool, opts, tmp) {
     rounds: opts.runs,
     warmup: WARMUP_ROUNDS,
     onRound: (round, warmup) =>
-      progress(`${tool.name}: ${round < warmup ? `warm-up round ${round + 1}/${warmup}` : `round ${round + 1 - warmup}/${opts.runs}`} done`),
+      progress(
+        `${tool.name}: ${round < warmup ? `warm-up round ${round + 1}/${warmup}` : `round ${round + 1 - warmup}/${opts.runs}`} done`,
+      ),
   });
   return {
     name: tool.name,
@@ -327,7 +329,13 @@ async function main() {
   const record = {
     timestamp: new Date().toISOString(),
     args: process.argv.slice(2),
-    options: { runs: opts.runs, buildRounds: opts.buildRounds, warmupRounds: WARMUP_ROUNDS, pexCmd: opts.pexCmd, findLinks: opts.findLinks },
+    options: {
+      runs: opts.runs,
+      buildRounds: opts.buildRounds,
+      warmupRounds: WARMUP_ROUNDS,
+      pexCmd: opts.pexCmd,
+      findLinks: opts.findLinks,
+    },
     machine,
     tools: results,
     graph,

@@ -86,12 +86,10 @@ function ourCases(tool, dirs, { python, pluginVersion, buildRounds }) {
     const label = `second tool, cold after the first ran: ./${tool.second.script} ${tool.second.args.join(' ')}`;
     cases.push({ ...secondToolCase('second', 'ours', label, tool, dirs.secondArchive, handOver), pexTwin: 'pex-second' });
   }
-  cases.push(
-    {
-      ...materializeCase('venv', 'ours', `PEX_TOOLS=1 ./${tool.script} venv --force DIR`, dirs.archive, dirs.materialized, dirs.pexRoot),
-      pexTwin: 'pex-venv',
-    },
-  );
+  cases.push({
+    ...materializeCase('venv', 'ours', `PEX_TOOLS=1 ./${tool.script} venv --force DIR`, dirs.archive, dirs.materialized, dirs.pexRoot),
+    pexTwin: 'pex-venv',
+  });
   const build = {
     workspaceRoot: dirs.base,
     requirementsFile: path.join(dirs.tool, 'requirements.txt'),

@@ -31,9 +31,11 @@ async function timeGraph(plugin, workspaceRoot) {
   const samplesMs = [];
   let dependencies = [];
   for (let i = 0; i < GRAPH.calls; i++) {
-    samplesMs.push(await timeAsync(async () => {
-      dependencies = await plugin.createDependencies({}, context);
-    }));
+    samplesMs.push(
+      await timeAsync(async () => {
+        dependencies = await plugin.createDependencies({}, context);
+      }),
+    );
   }
   // Each consumer names two different tools, so a correct plugin returns two edges per consumer.
   if (dependencies.length !== 2 * GRAPH.consumers) {

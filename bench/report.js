@@ -43,7 +43,12 @@ function formatTables(tools, { withPex }) {
     if (withPex) {
       const pairs = sideBySide(tool);
       out.push(`${title}: ours against pex --venv (medians, ms)`);
-      out.push(table(['case', 'ours ms', 'pex ms', 'ours / pex'], pairs.map((p) => [p.name, ms(p.ours), ms(p.pex), ratio(p.ratio)])));
+      out.push(
+        table(
+          ['case', 'ours ms', 'pex ms', 'ours / pex'],
+          pairs.map((p) => [p.name, ms(p.ours), ms(p.pex), ratio(p.ratio)]),
+        ),
+      );
       out.push('');
     }
     out.push(`${title}: every case`);

@@ -2,7 +2,19 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { E2eContext, errorLines, findLinksEnv, git, hasStackTrace, isolatedEnv, prepare, runNx, settle, startIndex, workspaceCopy } from './setup';
+import {
+  E2eContext,
+  errorLines,
+  findLinksEnv,
+  git,
+  hasStackTrace,
+  isolatedEnv,
+  prepare,
+  runNx,
+  settle,
+  startIndex,
+  workspaceCopy,
+} from './setup';
 
 /** Issue 2, steps 1-7: nx g pex:tool -> lock -> pex -> run -> venv -> run target, offline. */
 describe('core flow', () => {
@@ -124,7 +136,18 @@ describe('core flow', () => {
     const venvs = path.join(env.PEX_ROOT as string, 'nx1');
     const [hashDir] = fs.readdirSync(venvs);
     const venv = path.join(venvs, hashDir, 'sh');
-    for (const f of ['bin/python', 'bin/python3', 'bin/activate', 'bin/hello', 'bin/greet-sh', 'bin/greet-py', 'PEX-INFO', '__main__.py', 'pex', 'pyvenv.cfg']) {
+    for (const f of [
+      'bin/python',
+      'bin/python3',
+      'bin/activate',
+      'bin/hello',
+      'bin/greet-sh',
+      'bin/greet-py',
+      'PEX-INFO',
+      '__main__.py',
+      'pex',
+      'pyvenv.cfg',
+    ]) {
       expect(fs.existsSync(path.join(venv, f))).toBe(true);
     }
     const site = fs.readdirSync(path.join(venv, 'lib')).map((d) => path.join(venv, 'lib', d, 'site-packages'))[0];
@@ -187,7 +210,11 @@ describe('core flow', () => {
   });
 
   test('--python constraints reach the lock target, the lock and PEX-INFO, and the archive honours them', () => {
-    const r = runNx(ws, ['g', 'pex:tool', 'hello39', '--requirements', 'hellotool==1.0.0', '--script', 'hello', '--python', '>=3.9,<3.14'], env);
+    const r = runNx(
+      ws,
+      ['g', 'pex:tool', 'hello39', '--requirements', 'hellotool==1.0.0', '--script', 'hello', '--python', '>=3.9,<3.14'],
+      env,
+    );
     expect(r.code).toBe(0);
     const project = JSON.parse(fs.readFileSync(path.join(ws, 'tools/hello39/project.json'), 'utf8'));
     expect(project.targets.lock.options).toEqual({ interpreterConstraints: ['>=3.9,<3.14'] });
@@ -199,7 +226,9 @@ describe('core flow', () => {
     expect(JSON.parse(info.stdout).interpreter_constraints).toEqual(['>=3.9,<3.14']);
     expect(exec(pex, ['--version']).stdout.trim()).toBe('hellotool 1.0.0');
     // An interpreter outside the constraints, named explicitly, is refused in one line.
-    const python38 = spawnSync('bash', ['-c', 'ls "$(pyenv root)"/versions/3.8*/bin/python3.8 | head -1'], { encoding: 'utf8' }).stdout.trim();
+    const python38 = spawnSync('bash', ['-c', 'ls "$(pyenv root)"/versions/3.8*/bin/python3.8 | head -1'], {
+      encoding: 'utf8',
+    }).stdout.trim();
     expect(python38).toMatch(/python3\.8$/);
     const refused = exec(pex, ['--version'], { PEX_PYTHON: python38 });
     expect(refused.status).not.toBe(0);

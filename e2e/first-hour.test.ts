@@ -18,7 +18,8 @@ describe('the first hour of a new user', () => {
     // A find-links dir in the workspace with hellotool 1.0.0's closure; 1.1.0 is "released" later.
     links = path.join(ws, 'wheels-a');
     fs.mkdirSync(links);
-    for (const f of fs.readdirSync(ctx.wheels).filter((f) => !f.startsWith('hellotool-1.1.0'))) fs.copyFileSync(path.join(ctx.wheels, f), path.join(links, f));
+    for (const f of fs.readdirSync(ctx.wheels).filter((f) => !f.startsWith('hellotool-1.1.0')))
+      fs.copyFileSync(path.join(ctx.wheels, f), path.join(links, f));
   });
 
   test('nx g pex:tool says what it resolves; the lock records local files relative to itself', () => {
@@ -28,13 +29,17 @@ describe('the first hour of a new user', () => {
     const text = fs.readFileSync(lockFile(), 'utf8');
     expect(text).not.toContain('file:');
     expect(text).not.toContain(ws);
-    expect(JSON.parse(text).artifacts.find((a: { name: string }) => a.name === 'hellotool').path).toBe('../../wheels-a/hellotool-1.0.0-py3-none-any.whl');
+    expect(JSON.parse(text).artifacts.find((a: { name: string }) => a.name === 'hellotool').path).toBe(
+      '../../wheels-a/hellotool-1.0.0-py3-none-any.whl',
+    );
   });
 
   test('a relock says unchanged, keeps pins when a new version appears, and upgradePackage moves only that one', () => {
     const same = runNx(ws, ['run', 'hello:lock'], envWith(links));
     expect(same.code).toBe(0);
-    expect(infoLines(same.output)).toContainEqual(expect.stringMatching(/^locked 4 distributions for cp3\d+ into tools\/hello\/pex\.lock\.json, unchanged$/));
+    expect(infoLines(same.output)).toContainEqual(
+      expect.stringMatching(/^locked 4 distributions for cp3\d+ into tools\/hello\/pex\.lock\.json, unchanged$/),
+    );
 
     fs.copyFileSync(path.join(ctx.wheels, 'hellotool-1.1.0-py3-none-any.whl'), path.join(links, 'hellotool-1.1.0-py3-none-any.whl'));
     const kept = runNx(ws, ['run', 'hello:lock'], envWith(links));
@@ -43,12 +48,18 @@ describe('the first hour of a new user', () => {
     const moved = runNx(ws, ['run', 'hello:lock', '--upgradePackage', 'hellotool'], envWith(links));
     expect(moved.code).toBe(0);
     const lines = infoLines(moved.output);
-    expect(lines).toContainEqual(expect.stringMatching(/^locked 4 distributions for cp3\d+ into tools\/hello\/pex\.lock\.json, 1 change:$/));
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^locked 4 distributions for cp3\d+ into tools\/hello\/pex\.lock\.json, 1 change:$/),
+    );
     expect(lines).toContain('  hellotool 1.0.0 → 1.1.0');
 
     const typo = runNx(ws, ['run', 'hello:lock', '--upgradePackage', 'helotool'], envWith(links));
     expect(typo.code).not.toBe(0);
-    expect(errorLines(typo.output)).toEqual([expect.stringMatching(/^pex: upgradePackage helotool: not in tools\/hello\/pex\.lock\.json \(locked: .*hellotool.*\); check the spelling/)]);
+    expect(errorLines(typo.output)).toEqual([
+      expect.stringMatching(
+        /^pex: upgradePackage helotool: not in tools\/hello\/pex\.lock\.json \(locked: .*hellotool.*\); check the spelling/,
+      ),
+    ]);
   });
 
   test('after the find-links dir moves, the archive still builds from where the files are now, and says where', () => {
@@ -61,7 +72,9 @@ describe('the first hour of a new user', () => {
     expect(relocated).toContainEqual(
       `hellotool-1.1.0-py3-none-any.whl is not at ${path.join(ws, 'wheels-a/hellotool-1.1.0-py3-none-any.whl')}: using file://${fs.realpathSync(moved)}/hellotool-1.1.0-py3-none-any.whl (same sha256)`,
     );
-    expect(spawnSync(path.join(ws, 'dist/tools/hello/hello.pex'), ['--version'], { encoding: 'utf8', env: envWith(moved) }).stdout).toBe('hellotool 1.1.0\n');
+    expect(spawnSync(path.join(ws, 'dist/tools/hello/hello.pex'), ['--version'], { encoding: 'utf8', env: envWith(moved) }).stdout).toBe(
+      'hellotool 1.1.0\n',
+    );
     fs.renameSync(moved, links);
   });
 
@@ -70,7 +83,11 @@ describe('the first hour of a new user', () => {
     expect(g.code).toBe(0);
     const r = runNx(ws, ['run', 'broken:pex'], envWith(links));
     expect(r.code).not.toBe(0);
-    expect(errorLines(r.output)).toEqual([expect.stringMatching(/^pex: tools\/broken\/pex\.lock\.json: entry point 'nosuchmod:main' names module 'nosuchmod', which neither the locked wheels nor the tool's sources provide \(top-level modules: .*hellotool.*\)/)]);
+    expect(errorLines(r.output)).toEqual([
+      expect.stringMatching(
+        /^pex: tools\/broken\/pex\.lock\.json: entry point 'nosuchmod:main' names module 'nosuchmod', which neither the locked wheels nor the tool's sources provide \(top-level modules: .*hellotool.*\)/,
+      ),
+    ]);
     expect(hasStackTrace(r.output)).toBe(false);
     expect(fs.existsSync(path.join(ws, 'dist/tools/broken/broken.pex'))).toBe(false);
   });
@@ -86,7 +103,9 @@ describe('the first hour of a new user', () => {
     expect(exited.ours).toContainEqual(expect.stringMatching(/pex: hello exited with code 3$/));
     // The archive's own error names the archive the user ran, not the venv in PEX_ROOT.
     const runtime = nx(['run', 'hello:run'], { PEX_SCRIPT: 'nosuch' });
-    expect(runtime.ours).toContainEqual(expect.stringMatching(new RegExp(`pex: no script 'nosuch' in this venv, ${ws}/dist/tools/hello/hello\\.pex: use one of: .*hello`)));
+    expect(runtime.ours).toContainEqual(
+      expect.stringMatching(new RegExp(`pex: no script 'nosuch' in this venv, ${ws}/dist/tools/hello/hello\\.pex: use one of: .*hello`)),
+    );
     const built = nx(['run', 'hello:pex', '--skip-nx-cache']);
     expect(built.ours).toContainEqual(expect.stringMatching(/^\[pex\] wrote dist\/tools\/hello\/hello\.pex/));
     for (const line of [...exited.ours, ...runtime.ours, ...built.ours]) expect(line).not.toContain('\x1b');

@@ -27,7 +27,12 @@ describe('inferred targets', () => {
     git(dir, ['commit', '-q', '-m', 'step']);
   };
   const copy = (from = base, skip: string[] = []) => workspaceCopy(ctx, `ws-${++copies}`, from, skip);
-  const showProject = (dir: string, name: string) => JSON.parse(nx(dir, ['show', 'project', name, '--json']).split('\n').find((l) => l.startsWith('{'))!);
+  const showProject = (dir: string, name: string) =>
+    JSON.parse(
+      nx(dir, ['show', 'project', name, '--json'])
+        .split('\n')
+        .find((l) => l.startsWith('{'))!,
+    );
   const status = (dir: string) => git(dir, ['status', '--porcelain', '--untracked-files=all']);
   /** A digest of every file under dir (names, modes and bytes), or 'absent'. */
   const treeHash = (dir: string, skip: string[] = []): string => {
@@ -64,7 +69,9 @@ describe('inferred targets', () => {
     nx(ws, ['g', 'pex:init']);
     nx(ws, ['g', 'pex:init']);
     const nxJson = json(ws, 'nx.json');
-    expect(nxJson.plugins).toEqual([{ plugin: 'pex', options: { lockTargetName: 'lock', pexTargetName: 'pex', venvTargetName: 'venv', runTargetName: 'run' } }]);
+    expect(nxJson.plugins).toEqual([
+      { plugin: 'pex', options: { lockTargetName: 'lock', pexTargetName: 'pex', venvTargetName: 'venv', runTargetName: 'run' } },
+    ]);
     expect(nxJson.sync).toEqual({ globalGenerators: ['pex:sync'] });
     expect(nxJson.cacheDirectory).toBe('.nx/cache');
     expect(status(ws).split('\n').filter(Boolean).sort()).toEqual([' M nx.json']);
@@ -90,12 +97,22 @@ describe('inferred targets', () => {
   test('nx show project: the inferred targets, and a target in project.json overrides one', () => {
     const ws = copy();
     const project = showProject(ws, 'hello');
-    expect(project.targets.pex).toMatchObject({ executor: 'pex:pex', cache: true, outputs: ['{options.outputPath}'], options: { script: 'hello' } });
+    expect(project.targets.pex).toMatchObject({
+      executor: 'pex:pex',
+      cache: true,
+      outputs: ['{options.outputPath}'],
+      options: { script: 'hello' },
+    });
     expect(project.targets.run).toMatchObject({ executor: 'pex:run', dependsOn: ['pex'] });
     const config = json(ws, 'tools/hello/project.json');
     config.targets.venv = { cache: false, options: { compile: true } };
     write(ws, 'tools/hello/project.json', JSON.stringify(config));
-    expect(showProject(ws, 'hello').targets.venv).toMatchObject({ executor: 'pex:venv', cache: false, dependsOn: ['pex'], options: { compile: true, outputPath: 'dist/tools/hello/venv' } });
+    expect(showProject(ws, 'hello').targets.venv).toMatchObject({
+      executor: 'pex:venv',
+      cache: false,
+      dependsOn: ['pex'],
+      options: { compile: true, outputPath: 'dist/tools/hello/venv' },
+    });
   });
 
   test('--dry-run changes nothing: not the workspace, not the wheel cache, not PEX_ROOT', () => {
@@ -158,7 +175,12 @@ describe('inferred targets', () => {
       'pex:lock': { cache: false },
       'pex:pex': {
         cache: true,
-        inputs: ['{projectRoot}/requirements.txt', '{projectRoot}/pex.lock.json', '{projectRoot}/src/**/*', { externalDependencies: ['pex'] }],
+        inputs: [
+          '{projectRoot}/requirements.txt',
+          '{projectRoot}/pex.lock.json',
+          '{projectRoot}/src/**/*',
+          { externalDependencies: ['pex'] },
+        ],
         outputs: ['{workspaceRoot}/dist/{projectRoot}/{projectName}.pex'],
       },
       'pex:venv': {
@@ -177,17 +199,25 @@ describe('inferred targets', () => {
     };
     delete nxJson.sync;
     write(old, 'nx.json', JSON.stringify(nxJson, null, 2));
-    write(old, 'tools/hello/project.json', JSON.stringify({
-      name: 'hello',
-      root: 'tools/hello',
-      projectType: 'application',
-      targets: {
-        lock: { executor: 'pex:lock', options: {} },
-        pex: { executor: 'pex:pex', options: { script: 'hello' } },
-        venv: { executor: 'pex:venv' },
-        run: { executor: 'pex:run' },
-      },
-    }, null, 2));
+    write(
+      old,
+      'tools/hello/project.json',
+      JSON.stringify(
+        {
+          name: 'hello',
+          root: 'tools/hello',
+          projectType: 'application',
+          targets: {
+            lock: { executor: 'pex:lock', options: {} },
+            pex: { executor: 'pex:pex', options: { script: 'hello' } },
+            venv: { executor: 'pex:venv' },
+            run: { executor: 'pex:run' },
+          },
+        },
+        null,
+        2,
+      ),
+    );
     const app = json(old, 'apps/app/project.json');
     delete app.targets.format.dependsOn;
     write(old, 'apps/app/project.json', JSON.stringify(app, null, 2));
@@ -196,13 +226,19 @@ describe('inferred targets', () => {
 
     nx(old, ['g', 'pex:init']);
     const after = json(old, 'nx.json');
-    expect(after.plugins).toEqual([{ plugin: 'pex', options: { lockTargetName: 'lock', pexTargetName: 'pex', venvTargetName: 'venv', runTargetName: 'run' } }]);
-    expect(after.targetDefaults).toEqual({ 'pex:venv': { outputs: ['{workspaceRoot}/dist/{projectRoot}/venv', '{workspaceRoot}/dist/{projectRoot}/venv.txt'] } });
+    expect(after.plugins).toEqual([
+      { plugin: 'pex', options: { lockTargetName: 'lock', pexTargetName: 'pex', venvTargetName: 'venv', runTargetName: 'run' } },
+    ]);
+    expect(after.targetDefaults).toEqual({
+      'pex:venv': { outputs: ['{workspaceRoot}/dist/{projectRoot}/venv', '{workspaceRoot}/dist/{projectRoot}/venv.txt'] },
+    });
     expect(after.sync).toEqual({ globalGenerators: ['pex:sync'] });
     expect(json(old, 'tools/hello/project.json').targets).toEqual({ pex: { options: { script: 'hello' } } });
     expect(json(old, 'apps/app/project.json').targets.format.dependsOn).toEqual([{ projects: ['hello'], target: 'pex' }]);
     expect(nx(old, ['run', 'app:format'])).toMatch(/\bok\b/);
-    expect(spawnSync(path.join(old, 'dist/tools/hello/hello.pex'), ['--version'], { env, encoding: 'utf8' }).stdout.trim()).toBe('hellotool 1.0.0');
+    expect(spawnSync(path.join(old, 'dist/tools/hello/hello.pex'), ['--version'], { env, encoding: 'utf8' }).stdout.trim()).toBe(
+      'hellotool 1.0.0',
+    );
 
     write(migrated, 'migrations.json', JSON.stringify({ migrations: [{ package: 'pex', name: 'infer-targets', version: '0.2.0' }] }));
     // The installed nx runs the migration (nx migrate would otherwise fetch nx@latest first).
@@ -219,7 +255,9 @@ describe('inferred targets', () => {
     write(ws, 'tools/hello/requirements.txt', 'hellotool==1.1.0\n');
     const stale = runNx(ws, ['sync:check'], env);
     expect(stale.code).not.toBe(0);
-    expect(stale.output).toMatch(/pex: tools\/hello\/pex.lock.json is stale against its requirements.txt: run nx run hello:lock \(or nx sync\)/);
+    expect(stale.output).toMatch(
+      /pex: tools\/hello\/pex.lock.json is stale against its requirements.txt: run nx run hello:lock \(or nx sync\)/,
+    );
     expect(hasStackTrace(stale.output)).toBe(false);
     expect(fs.readFileSync(path.join(ws, 'tools/hello/pex.lock.json'), 'utf8')).toBe(lock);
     nx(ws, ['sync']);
@@ -231,14 +269,18 @@ describe('inferred targets', () => {
     write(ws, 'tools/hello/project.json', JSON.stringify(config));
     const interpreters = runNx(ws, ['sync:check'], env);
     expect(interpreters.code).not.toBe(0);
-    expect(interpreters.output).toMatch(/pex: tools\/hello\/pex.lock.json was locked for interpreters \[\], not the lock target's interpreterConstraints \[">=3.9,<3.14"\]: run nx run hello:lock/);
+    expect(interpreters.output).toMatch(
+      /pex: tools\/hello\/pex.lock.json was locked for interpreters \[\], not the lock target's interpreterConstraints \[">=3.9,<3.14"\]: run nx run hello:lock/,
+    );
   });
 
   test('pex:remove refuses in one line while a consumer runs the tool; --forceRemove removes both; a tool no one runs just goes', () => {
     const ws = copy();
     const refused = runNx(ws, ['g', 'pex:remove', 'hello'], env);
     expect(refused.code).not.toBe(0);
-    expect(errorLines(refused.output)).toEqual([expect.stringContaining("pex: 'hello' is still run by app:format: remove that target, or pass --forceRemove to remove it too")]);
+    expect(errorLines(refused.output)).toEqual([
+      expect.stringContaining("pex: 'hello' is still run by app:format: remove that target, or pass --forceRemove to remove it too"),
+    ]);
     expect(hasStackTrace(refused.output)).toBe(false);
     expect(status(ws)).toBe('');
 
@@ -258,14 +300,30 @@ describe('inferred targets', () => {
     expect(r.code).toBe(0);
     const notes = r.output.split('\n').filter((l) => /interpreter/.test(l));
     expect(notes).toEqual([
-      expect.stringContaining(`[pex] 'linters' is not a console script of its wheels, so its archive will start a Python interpreter; scripts it could run: greet-py, greet-sh, hello`),
+      expect.stringContaining(
+        `[pex] 'linters' is not a console script of its wheels, so its archive will start a Python interpreter; scripts it could run: greet-py, greet-sh, hello`,
+      ),
     ]);
     expect(errorLines(r.output)).toEqual([]);
-    nx(ws, ['g', 'pex:tool-target', '--project', 'app', '--tool', 'linters', '--target', 'version', '--script', 'hello', '--args=--version']);
+    nx(ws, [
+      'g',
+      'pex:tool-target',
+      '--project',
+      'app',
+      '--tool',
+      'linters',
+      '--target',
+      'version',
+      '--script',
+      'hello',
+      '--args=--version',
+    ]);
     nx(ws, ['g', 'pex:tool-target', '--project', 'app', '--tool', 'linters', '--target', 'greet', '--script', 'greet-py']);
     expect(nx(ws, ['run', 'app:version'])).toMatch(/hellotool 1\.0\.0/);
     expect(nx(ws, ['run', 'app:greet'])).toMatch(/greet-py ok/);
     const archive = path.join(ws, 'dist/tools/linters/linters.pex');
-    expect(spawnSync(archive, ['-c', 'import greetlib; print("interpreter ok")'], { env, encoding: 'utf8' }).stdout.trim()).toBe('interpreter ok');
+    expect(spawnSync(archive, ['-c', 'import greetlib; print("interpreter ok")'], { env, encoding: 'utf8' }).stdout.trim()).toBe(
+      'interpreter ok',
+    );
   });
 });

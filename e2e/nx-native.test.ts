@@ -21,7 +21,8 @@ describe('nx-native', () => {
     git(ws, ['add', '-A']);
     git(ws, ['commit', '-q', '-m', message]);
   };
-  const hello = (venv: string, dir = ws) => spawnSync(path.join(dir, venv, 'bin/hello'), ['--version'], { env, encoding: 'utf8' }).stdout.trim();
+  const hello = (venv: string, dir = ws) =>
+    spawnSync(path.join(dir, venv, 'bin/hello'), ['--version'], { env, encoding: 'utf8' }).stdout.trim();
 
   beforeAll(() => {
     ctx = prepare('native');
@@ -43,7 +44,11 @@ describe('nx-native', () => {
   });
 
   test('nx show project lists the inferred targets with inputs, outputs, cache and metadata', () => {
-    const project = JSON.parse(nx(['show', 'project', 'hello', '--json']).split('\n').find((l) => l.startsWith('{'))!);
+    const project = JSON.parse(
+      nx(['show', 'project', 'hello', '--json'])
+        .split('\n')
+        .find((l) => l.startsWith('{'))!,
+    );
     expect(Object.keys(project.targets).sort()).toEqual(['lock', 'pex', 'run', 'venv']);
     expect(project.targets.pex).toMatchObject({
       executor: 'pex:pex',
@@ -56,7 +61,11 @@ describe('nx-native', () => {
     expect(project.targets.venv).toMatchObject({ cache: true, dependsOn: ['pex'] });
     expect(project.targets.venv.inputs).toEqual(expect.arrayContaining([expect.objectContaining({ runtime: expect.any(String) })]));
     expect(project.targets.lock).toMatchObject({ executor: 'pex:lock', cache: false });
-    const app = JSON.parse(nx(['show', 'project', 'app', '--json']).split('\n').find((l) => l.startsWith('{'))!);
+    const app = JSON.parse(
+      nx(['show', 'project', 'app', '--json'])
+        .split('\n')
+        .find((l) => l.startsWith('{'))!,
+    );
     expect(app.targets.format.dependsOn).toEqual([{ projects: ['hello'], target: 'pex' }]);
   });
 
@@ -90,7 +99,11 @@ describe('nx-native', () => {
     expect(cacheStatus(nx(['run', 'hello:venv']), 'hello:venv')).toBe('miss');
     expect(cacheStatus(nx(['run', 'hello:venv']), 'hello:venv')).not.toBe('miss');
     const other = ['3.12', '3.10', '3.13', '3.9']
-      .map((v) => spawnSync('bash', ['-c', `ls -d "$(pyenv root)"/versions/${v}*/bin/python${v} 2>/dev/null | head -1`], { encoding: 'utf8' }).stdout.trim())
+      .map((v) =>
+        spawnSync('bash', ['-c', `ls -d "$(pyenv root)"/versions/${v}*/bin/python${v} 2>/dev/null | head -1`], {
+          encoding: 'utf8',
+        }).stdout.trim(),
+      )
       .find(Boolean);
     expect(other).toBeTruthy();
     const bin = path.join(ctx.tmp, 'other-python');
@@ -125,7 +138,10 @@ describe('nx-native', () => {
     expect(archives.every((a) => a.equals(archives[0]))).toBe(true);
     const run = spawnSync(path.join(ws, 'dist/tools/t1/t1.pex'), ['--version'], { env, encoding: 'utf8' });
     expect(run.stdout.trim()).toBe('hellotool 1.0.0');
-    const files = fs.readdirSync(cache, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name);
+    const files = fs
+      .readdirSync(cache, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => e.name);
     const wheels = files.filter((f) => f.endsWith('.whl')).sort();
     const lock = JSON.parse(fs.readFileSync(path.join(ws, 'tools/hello/pex.lock.json'), 'utf8'));
     expect(wheels).toEqual(lock.artifacts.map((a: { filename: string }) => a.filename).sort());

@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+
 const { buildFixtureWheels, isolatedEnv, repoRoot, python } = require('../scripts/lib/fixtures');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { realPex } = require('../bench/anchors');
@@ -148,12 +148,21 @@ function realInterpreter(): string {
     const out = path.join(tmp, 'several.pex');
     await buildArchive({
       out,
-      wheels: await Promise.all(names.map(async (filename) => ({ filename, path: path.join(wheels, filename), sha256: await sha256File(path.join(wheels, filename)) }))),
+      wheels: await Promise.all(
+        names.map(async (filename) => ({
+          filename,
+          path: path.join(wheels, filename),
+          sha256: await sha256File(path.join(wheels, filename)),
+        })),
+      ),
       requirements: ['hellotool==1.0.0', 'cp311only==1.0; python_version == "3.11"'],
       script: 'hello',
       interpreterConstraints: [],
     });
-    for (const [python, hasNative] of [[interpreter, true], [others[0], false]] as const) {
+    for (const [python, hasNative] of [
+      [interpreter, true],
+      [others[0], false],
+    ] as const) {
       const venv = path.join(tmp, `several-venv-${path.basename(path.dirname(path.dirname(python)))}`);
       const result = pexTools(out, ['venv', venv], { PYTHON: python });
       expect(result.stderr).toBe('');

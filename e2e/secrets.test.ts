@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { E2eContext, hasStackTrace, isolatedEnv, prepare, runNx, settle, workspaceCopy } from './setup';
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+
 const { startIndexProcess } = require('../scripts/lib/index-server');
 
 const USER = 'ci-user';
@@ -87,7 +87,11 @@ describe('index credentials', () => {
     fs.mkdirSync(home);
     fs.writeFileSync(path.join(home, '.netrc'), `machine 127.0.0.1 login ${USER} password ${SECRET}\n`, { mode: 0o600 });
     const env = {
-      ...isolatedEnv({ pexRoot: path.join(ctx.tmp, 'root-netrc'), wheelCache: path.join(ctx.tmp, 'cache-netrc'), pip: { PIP_INDEX_URL: index.url } }),
+      ...isolatedEnv({
+        pexRoot: path.join(ctx.tmp, 'root-netrc'),
+        wheelCache: path.join(ctx.tmp, 'cache-netrc'),
+        pip: { PIP_INDEX_URL: index.url },
+      }),
       HOME: home,
     };
     await flowWithoutLeaks('ws-netrc', env);

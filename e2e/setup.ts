@@ -2,14 +2,13 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+
 const { buildFixtureWheels, isolatedEnv, repoRoot } = require('../scripts/lib/fixtures');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+
 const { createWorkspace, nx, packPlugin, git } = require('../scripts/lib/workspace');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+
 const { startIndexProcess: startIndex } = require('../scripts/lib/index-server');
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { startRemoteCacheProcess: startRemoteCache } = require('../scripts/lib/remote-cache');
 
 export { git, isolatedEnv, startIndex, startRemoteCache };

@@ -16,7 +16,13 @@ function step(title, file, args, opts) {
   console.log(`\n$ ${[file, ...args].join(' ')}`);
   const r = typeof file === 'function' ? file() : spawnSync(file, args, { cwd: ws, encoding: 'utf8', ...opts });
   const out = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim();
-  if (out) console.log(out.split('\n').map((l) => `  ${l}`).join('\n'));
+  if (out)
+    console.log(
+      out
+        .split('\n')
+        .map((l) => `  ${l}`)
+        .join('\n'),
+    );
   if (r.status !== 0 && r.code !== 0) {
     console.error(`\nexample failed at: ${title}`);
     process.exit(1);
@@ -39,7 +45,13 @@ const nxStep = (args) => {
   console.log(`\n$ nx ${args.join(' ')}`);
   const r = run(args);
   const out = r.output.trim();
-  if (out) console.log(out.split('\n').map((l) => `  ${l}`).join('\n'));
+  if (out)
+    console.log(
+      out
+        .split('\n')
+        .map((l) => `  ${l}`)
+        .join('\n'),
+    );
   if (r.code !== 0) {
     console.error(`\nexample failed at: nx ${args.join(' ')}`);
     process.exit(1);

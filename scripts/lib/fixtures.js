@@ -9,7 +9,10 @@ const python = process.env.PEX_TEST_PYTHON || 'python3';
 /** Builds every fixture project in test/fixtures/projects into `outDir`; returns the wheel file names. */
 function buildFixtureWheels(outDir) {
   execFileSync(python, [path.join(repoRoot, 'test', 'fixtures', 'build_wheels.py'), outDir], { stdio: 'pipe' });
-  return require('node:fs').readdirSync(outDir).filter((f) => f.endsWith('.whl')).sort();
+  return require('node:fs')
+    .readdirSync(outDir)
+    .filter((f) => f.endsWith('.whl'))
+    .sort();
 }
 
 /**

@@ -39,7 +39,10 @@ function startIndex(dir, { auth, onRequest } = {}) {
       }
       const body = links
         .map((w) => {
-          const sha = crypto.createHash('sha256').update(fs.readFileSync(path.join(dir, w))).digest('hex');
+          const sha = crypto
+            .createHash('sha256')
+            .update(fs.readFileSync(path.join(dir, w)))
+            .digest('hex');
           return `<a href="/files/${w}#sha256=${sha}">${w}</a>`;
         })
         .join('\n');

@@ -19,13 +19,15 @@ function createWorkspace(dir, tarball) {
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(
     path.join(dir, 'package.json'),
-    JSON.stringify({ name: 'ws', version: '0.0.0', private: true, devDependencies: { nx: NX_VERSION, pex: `file:${tarball}` } }, null, 2) + '\n',
+    JSON.stringify({ name: 'ws', version: '0.0.0', private: true, devDependencies: { nx: NX_VERSION, pex: `file:${tarball}` } }, null, 2) +
+      '\n',
   );
   fs.writeFileSync(
     path.join(dir, 'nx.json'),
     // The cache inside the workspace: a copy at another path then carries its own cache, and
     // workspaces never share one through ~/.nx behind a test's back.
-    JSON.stringify({ $schema: './node_modules/nx/schemas/nx-schema.json', useDaemonProcess: false, cacheDirectory: '.nx/cache' }, null, 2) + '\n',
+    JSON.stringify({ $schema: './node_modules/nx/schemas/nx-schema.json', useDaemonProcess: false, cacheDirectory: '.nx/cache' }, null, 2) +
+      '\n',
   );
   fs.writeFileSync(path.join(dir, '.gitignore'), 'node_modules\ndist\n.nx\n');
   execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, stdio: 'pipe' });

@@ -3,7 +3,16 @@ import { constants } from 'node:os';
 import * as path from 'node:path';
 import { buildArchive } from './archive';
 import { PexError, Reporter, run, stripAnsi } from './common';
-import { assertLockFresh, assertUpgradedPackagesExist, keptPins, lockChanges, Lockfile, readLockfile, Upgrade, writeLockfile } from './lock';
+import {
+  assertLockFresh,
+  assertUpgradedPackagesExist,
+  keptPins,
+  lockChanges,
+  Lockfile,
+  readLockfile,
+  Upgrade,
+  writeLockfile,
+} from './lock';
 import { findInterpreter } from './python';
 import { parseRequirements, Requirements } from './requirements';
 import { IndexOptions, resolve } from './resolve';

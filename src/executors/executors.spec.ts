@@ -31,9 +31,7 @@ const context = (projectName = 'hello'): ExecutorContext =>
 
 /** Every file of the workspace and the wheel cache with its content hash: what "changes nothing" compares. */
 function snapshot(): Record<string, string> {
-  return Object.fromEntries(
-    listFiles(ws).map((f) => [path.relative(ws, f), createHash('sha256').update(readFileSync(f)).digest('hex')]),
-  );
+  return Object.fromEntries(listFiles(ws).map((f) => [path.relative(ws, f), createHash('sha256').update(readFileSync(f)).digest('hex')]));
 }
 
 const pexDefaults = {
@@ -67,7 +65,11 @@ beforeEach(() => {
   errors = [];
   // The executors print through core/common/report, to stderr: `pex: ` lines are errors, `[pex] ` lines information.
   jest.spyOn(process.stderr, 'write').mockImplementation((text: string | Uint8Array) => {
-    errors.push(...String(text).split('\n').filter((l) => l.startsWith('pex: ')));
+    errors.push(
+      ...String(text)
+        .split('\n')
+        .filter((l) => l.startsWith('pex: ')),
+    );
     return true;
   });
 });
@@ -75,28 +77,108 @@ afterEach(() => jest.restoreAllMocks());
 
 type Case = [string, () => Promise<{ success: boolean }>, RegExp];
 const cases: Case[] = [
-  ['pex: script and entryPoint together', () => pexExecutor({ ...pexDefaults, entryPoint: 'hello:main' }, context()), /both script 'hello' and entryPoint/],
-  ['pex: a script the wheels lack', () => pexExecutor({ ...pexDefaults, script: 'nope' }, context()), /script 'nope' is not provided .*choose one of: hello/],
-  ['pex: a malformed entryPoint', () => pexExecutor({ ...pexDefaults, script: undefined, entryPoint: 'hello:' }, context()), /entry point 'hello:' is not 'module' or 'module:function'/],
-  ['pex: a missing requirements file', () => pexExecutor({ ...pexDefaults, requirements: '{projectRoot}/nope.txt' }, context()), /tools\/hello\/nope.txt does not exist/],
-  ['pex: requirements that is a directory', () => pexExecutor({ ...pexDefaults, requirements: '{projectRoot}/wheels' }, context()), /tools\/hello\/wheels is not a file: point the requirements option/],
-  ['pex: a missing lock file', () => pexExecutor({ ...pexDefaults, lockFile: '{projectRoot}/nope.json' }, context()), /nope.json does not exist: run the lock target/],
-  ['pex: a lockFile that is a directory', () => pexExecutor({ ...pexDefaults, lockFile: '{projectRoot}/wheels' }, context()), /wheels is not a file: point the lockFile option/],
-  ['pex: outputPath that is a directory', () => pexExecutor({ ...pexDefaults, outputPath: 'dist/tools' }, context()), /dist\/tools is a directory, not an archive path/],
-  ['pex: outputPath below a file', () => pexExecutor({ ...pexDefaults, outputPath: '{projectRoot}/requirements.txt/x.pex' }, context()), /cannot write .*requirements.txt\/x.pex: a parent is a file/],
-  ['pex: sources that is a file', () => pexExecutor({ ...pexDefaults, sources: '{projectRoot}/requirements.txt' }, context()), /tools\/hello\/requirements.txt is not a directory: point the sources option/],
-  ['lock: a python that does not exist', () => lockExecutor({ ...lockDefaults, python: '/nonexistent/python3' }, context()), /python '\/nonexistent\/python3' was not found: install it, or set python to another/],
-  ['lock: malformed interpreterConstraints', () => lockExecutor({ ...lockDefaults, interpreterConstraints: ['>>3.9'] }, context()), />>3.9/],
-  ['lock: interpreterConstraints no Python meets', () => lockExecutor({ ...lockDefaults, python: undefined, interpreterConstraints: ['>=4'] }, context()), />=4/],
-  ['lock: findLinks that does not exist', () => lockExecutor({ ...lockDefaults, findLinks: ['/nonexistent/wheels'], noIndex: true }, context()), /findLinks '\/nonexistent\/wheels' does not exist/],
-  ['lock: a malformed indexUrl', () => lockExecutor({ ...lockDefaults, indexUrl: 'not a url' }, context()), /indexUrl 'not a url' is not a URL: use https:/],
-  ['lock: lockFile below a file', () => lockExecutor({ ...lockDefaults, lockFile: '{projectRoot}/requirements.txt/pex.lock.json' }, context()), /cannot write .*pex.lock.json: a parent is a file/],
-  ['venv: a missing archive', () => venvExecutor({ ...venvDefaults, archive: 'dist/nope.pex' }, context()), /dist\/nope.pex does not exist/],
-  ['venv: outputPath that is a file', () => venvExecutor({ ...venvDefaults, outputPath: '{projectRoot}/requirements.txt' }, context()), /requirements.txt exists and is not a venv/],
-  ['venv: outputPath that is a non-venv directory', () => venvExecutor({ ...venvDefaults, outputPath: '{projectRoot}' }, context()), /tools\/hello exists and is not a venv: move it away/],
+  [
+    'pex: script and entryPoint together',
+    () => pexExecutor({ ...pexDefaults, entryPoint: 'hello:main' }, context()),
+    /both script 'hello' and entryPoint/,
+  ],
+  [
+    'pex: a script the wheels lack',
+    () => pexExecutor({ ...pexDefaults, script: 'nope' }, context()),
+    /script 'nope' is not provided .*choose one of: hello/,
+  ],
+  [
+    'pex: a malformed entryPoint',
+    () => pexExecutor({ ...pexDefaults, script: undefined, entryPoint: 'hello:' }, context()),
+    /entry point 'hello:' is not 'module' or 'module:function'/,
+  ],
+  [
+    'pex: a missing requirements file',
+    () => pexExecutor({ ...pexDefaults, requirements: '{projectRoot}/nope.txt' }, context()),
+    /tools\/hello\/nope.txt does not exist/,
+  ],
+  [
+    'pex: requirements that is a directory',
+    () => pexExecutor({ ...pexDefaults, requirements: '{projectRoot}/wheels' }, context()),
+    /tools\/hello\/wheels is not a file: point the requirements option/,
+  ],
+  [
+    'pex: a missing lock file',
+    () => pexExecutor({ ...pexDefaults, lockFile: '{projectRoot}/nope.json' }, context()),
+    /nope.json does not exist: run the lock target/,
+  ],
+  [
+    'pex: a lockFile that is a directory',
+    () => pexExecutor({ ...pexDefaults, lockFile: '{projectRoot}/wheels' }, context()),
+    /wheels is not a file: point the lockFile option/,
+  ],
+  [
+    'pex: outputPath that is a directory',
+    () => pexExecutor({ ...pexDefaults, outputPath: 'dist/tools' }, context()),
+    /dist\/tools is a directory, not an archive path/,
+  ],
+  [
+    'pex: outputPath below a file',
+    () => pexExecutor({ ...pexDefaults, outputPath: '{projectRoot}/requirements.txt/x.pex' }, context()),
+    /cannot write .*requirements.txt\/x.pex: a parent is a file/,
+  ],
+  [
+    'pex: sources that is a file',
+    () => pexExecutor({ ...pexDefaults, sources: '{projectRoot}/requirements.txt' }, context()),
+    /tools\/hello\/requirements.txt is not a directory: point the sources option/,
+  ],
+  [
+    'lock: a python that does not exist',
+    () => lockExecutor({ ...lockDefaults, python: '/nonexistent/python3' }, context()),
+    /python '\/nonexistent\/python3' was not found: install it, or set python to another/,
+  ],
+  [
+    'lock: malformed interpreterConstraints',
+    () => lockExecutor({ ...lockDefaults, interpreterConstraints: ['>>3.9'] }, context()),
+    />>3.9/,
+  ],
+  [
+    'lock: interpreterConstraints no Python meets',
+    () => lockExecutor({ ...lockDefaults, python: undefined, interpreterConstraints: ['>=4'] }, context()),
+    />=4/,
+  ],
+  [
+    'lock: findLinks that does not exist',
+    () => lockExecutor({ ...lockDefaults, findLinks: ['/nonexistent/wheels'], noIndex: true }, context()),
+    /findLinks '\/nonexistent\/wheels' does not exist/,
+  ],
+  [
+    'lock: a malformed indexUrl',
+    () => lockExecutor({ ...lockDefaults, indexUrl: 'not a url' }, context()),
+    /indexUrl 'not a url' is not a URL: use https:/,
+  ],
+  [
+    'lock: lockFile below a file',
+    () => lockExecutor({ ...lockDefaults, lockFile: '{projectRoot}/requirements.txt/pex.lock.json' }, context()),
+    /cannot write .*pex.lock.json: a parent is a file/,
+  ],
+  [
+    'venv: a missing archive',
+    () => venvExecutor({ ...venvDefaults, archive: 'dist/nope.pex' }, context()),
+    /dist\/nope.pex does not exist/,
+  ],
+  [
+    'venv: outputPath that is a file',
+    () => venvExecutor({ ...venvDefaults, outputPath: '{projectRoot}/requirements.txt' }, context()),
+    /requirements.txt exists and is not a venv/,
+  ],
+  [
+    'venv: outputPath that is a non-venv directory',
+    () => venvExecutor({ ...venvDefaults, outputPath: '{projectRoot}' }, context()),
+    /tools\/hello exists and is not a venv: move it away/,
+  ],
   ['run: a tool project that does not exist', () => runExecutor({ tool: 'nope' }, context('app')), /tool project 'nope' does not exist/],
   ['run: a missing archive', () => runExecutor({ archive: 'dist/nope.pex' }, context('app')), /nope.pex does not exist/],
-  ['run: a cwd that does not exist', () => runExecutor({ tool: 'hello', cwd: 'nope' }, context('app')), /the working directory .*\/nope does not exist: create it, or fix the cwd option/],
+  [
+    'run: a cwd that does not exist',
+    () => runExecutor({ tool: 'hello', cwd: 'nope' }, context('app')),
+    /the working directory .*\/nope does not exist: create it, or fix the cwd option/,
+  ],
   ['no project', () => pexExecutor(pexDefaults, context('ghost')), /must run as a target of a project/],
 ];
 

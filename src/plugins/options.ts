@@ -21,7 +21,12 @@ export interface PexPluginOptions extends IndexOptions {
 
 export type TargetNames = Required<Pick<PexPluginOptions, 'lockTargetName' | 'pexTargetName' | 'venvTargetName' | 'runTargetName'>>;
 
-export const defaultTargetNames: TargetNames = { lockTargetName: 'lock', pexTargetName: 'pex', venvTargetName: 'venv', runTargetName: 'run' };
+export const defaultTargetNames: TargetNames = {
+  lockTargetName: 'lock',
+  pexTargetName: 'pex',
+  venvTargetName: 'venv',
+  runTargetName: 'run',
+};
 export const DEFAULT_DIST_DIR = 'dist';
 
 export function normalizeOptions(options: PexPluginOptions | undefined): TargetNames & { distDir: string } {

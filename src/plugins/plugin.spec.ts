@@ -208,8 +208,14 @@ describe('createNodesV2', () => {
     const targets = result.projects!['tools/ruff'].targets!;
     expect(Object.keys(targets)).toEqual(['py-lock', 'archive', 'env', 'exec']);
     expect(targets['py-lock'].options).toEqual({ lockFile: '{projectRoot}/pylock.toml' });
-    expect(targets.archive).toMatchObject({ inputs: expect.arrayContaining(['{projectRoot}/pylock.toml']), options: { outputPath: 'out/{projectRoot}/{projectName}.pex' } });
-    expect(targets.env).toMatchObject({ dependsOn: ['archive'], options: { archive: 'out/{projectRoot}/{projectName}.pex', outputPath: 'out/{projectRoot}/venv' } });
+    expect(targets.archive).toMatchObject({
+      inputs: expect.arrayContaining(['{projectRoot}/pylock.toml']),
+      options: { outputPath: 'out/{projectRoot}/{projectName}.pex' },
+    });
+    expect(targets.env).toMatchObject({
+      dependsOn: ['archive'],
+      options: { archive: 'out/{projectRoot}/{projectName}.pex', outputPath: 'out/{projectRoot}/venv' },
+    });
     expect(targets.exec.dependsOn).toEqual(['archive']);
   });
 
@@ -247,7 +253,14 @@ describe('createNodesV2', () => {
 });
 
 const context = (projects: CreateDependenciesContext['projects']) =>
-  ({ projects, externalNodes: {}, nxJsonConfiguration: {}, fileMap: { projectFileMap: {}, nonProjectFiles: [] }, filesToProcess: { projectFileMap: {}, nonProjectFiles: [] }, workspaceRoot: '/ws' }) as CreateDependenciesContext;
+  ({
+    projects,
+    externalNodes: {},
+    nxJsonConfiguration: {},
+    fileMap: { projectFileMap: {}, nonProjectFiles: [] },
+    filesToProcess: { projectFileMap: {}, nonProjectFiles: [] },
+    workspaceRoot: '/ws',
+  }) as CreateDependenciesContext;
 
 describe('createDependencies', () => {
   test('a project whose pex:run target names a tool depends on that tool, once', async () => {

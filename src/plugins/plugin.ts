@@ -125,7 +125,11 @@ export const createNodesV2: CreateNodesV2<PexPluginOptions> = [
     const cache = readTargetsCache(cachePath);
     const roots = [...new Set(lockFiles.map((f) => path.posix.dirname(f)))];
     const found = roots.flatMap((root) => toolProjectAt(root, context.workspaceRoot) ?? []);
-    const hashes = await calculateHashesForCreateNodes(found.map((t) => t.root), options ?? {}, context);
+    const hashes = await calculateHashesForCreateNodes(
+      found.map((t) => t.root),
+      options ?? {},
+      context,
+    );
     // The cache keeps only this run's entries, and is rewritten only when one is new or gone.
     const used: TargetsCache = {};
     const results: Array<readonly [string, CreateNodesResult]> = [];

@@ -157,7 +157,9 @@ class PathOrderTest(Case):
         self.assertEqual(self.run_cmd([PYTHON, pex] + PRINT_VERSION, env={"PATH": path})[0].strip(), high)
         self.assertEqual(self.run_cmd([pex] + PRINT_VERSION, env={"PATH": path})[0].strip(), high)
         # Without the shims dir on PATH, pyenv is not in use: nothing is looked up there.
-        err = self.run_cmd([PYTHON, pex] + PRINT_VERSION, env={"PATH": link_bin(self.tmp, "only", {"python3": PYTHON})}, code=1)[1]
+        err = self.run_cmd(
+            [PYTHON, pex] + PRINT_VERSION, env={"PATH": link_bin(self.tmp, "only", {"python3": PYTHON})}, code=1
+        )[1]
         self.assertNotIn(bin_dir, err)
 
     def test_nothing_fits_lists_what_was_found(self):

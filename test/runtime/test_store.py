@@ -144,7 +144,9 @@ class StoreReliabilityTest(StoreCase):
                 # Only renamed entries are complete; before that, nothing but temp dirs and locks.
                 self.assertEqual(self.entries(root), sorted(shas) if stage == "store-after-rename" else [])
                 self.assertFalse(os.path.lexists(os.path.join(self.venvs(info, root), ikey_of(PYTHON))))
-                self.assertEqual(self.run_cmd([pex, "--version"], env={"PEX_ROOT": root})[:2], ("hellotool 1.0.0\n", ""))
+                self.assertEqual(
+                    self.run_cmd([pex, "--version"], env={"PEX_ROOT": root})[:2], ("hellotool 1.0.0\n", "")
+                )
                 self.assertStoreClean(shas, root)
 
     def test_a_read_only_pex_root_puts_the_store_in_the_private_root_too(self):

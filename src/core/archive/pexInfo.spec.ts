@@ -28,10 +28,27 @@ describe('buildPexInfo', () => {
   it("has PEX's field names and values", () => {
     const info = JSON.parse(buildPexInfo(input).json);
     expect(Object.keys(info)).toEqual([
-      'bootstrap_hash', 'build_properties', 'code_hash', 'deps_are_wheel_files', 'distributions', 'emit_warnings',
-      'entry_point', 'excluded', 'includes_tools', 'inherit_path', 'interpreter_constraints',
-      'interpreter_selection_strategy', 'overridden', 'pex_hash', 'pex_path', 'requirements', 'script',
-      'strip_pex_env', 'venv', 'venv_bin_path', 'venv_copies',
+      'bootstrap_hash',
+      'build_properties',
+      'code_hash',
+      'deps_are_wheel_files',
+      'distributions',
+      'emit_warnings',
+      'entry_point',
+      'excluded',
+      'includes_tools',
+      'inherit_path',
+      'interpreter_constraints',
+      'interpreter_selection_strategy',
+      'overridden',
+      'pex_hash',
+      'pex_path',
+      'requirements',
+      'script',
+      'strip_pex_env',
+      'venv',
+      'venv_bin_path',
+      'venv_copies',
     ]);
     expect(info).toMatchObject({
       deps_are_wheel_files: true,
@@ -90,7 +107,7 @@ describe('buildPexInfo', () => {
 
 describe('pythonJson', () => {
   it('matches Python for escapes and nesting', () => {
-    const value = { z: [1, 'tab\tquote"back\\', null, false], a: { 'ü': 'del\u007f' } };
+    const value = { z: [1, 'tab\tquote"back\\', null, false], a: { ü: 'del\u007f' } };
     expect(pythonJson(value)).toBe(pythonDump(value));
   });
 });

@@ -48,7 +48,9 @@ export function buildPexInfo(input: PexInfoInput): { json: string; pexHash: stri
     throw new PexError(`entry point '${input.entryPoint}' is not 'module' or 'module:function', e.g. black:patched_main`);
   }
   if (input.script && !SCRIPT.test(input.script)) {
-    throw new PexError(`script '${input.script}' is not a script name (letters, digits, '_', '.', '+', '-'): give the name of a console script`);
+    throw new PexError(
+      `script '${input.script}' is not a script name (letters, digits, '_', '.', '+', '-'): give the name of a console script`,
+    );
   }
   const distributions: Record<string, string> = {};
   for (const wheel of input.wheels) {

@@ -19,7 +19,9 @@ describe('run', () => {
   });
 
   it('names a missing command in a PexError', async () => {
-    await expect(run('pex-nx-no-such-command', [])).rejects.toThrow(new PexError('pex-nx-no-such-command not found: install it or put it on PATH'));
+    await expect(run('pex-nx-no-such-command', [])).rejects.toThrow(
+      new PexError('pex-nx-no-such-command not found: install it or put it on PATH'),
+    );
   });
 
   it('uses the given cwd and env', async () => {

@@ -26,7 +26,11 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
     const child = spawn(cmd, args, {
       cwd: opts.cwd,
       env: opts.env ?? process.env,
-      stdio: [opts.input === undefined ? (inherit ? 'inherit' : 'ignore') : 'pipe', inherit ? 'inherit' : 'pipe', inherit ? 'inherit' : 'pipe'],
+      stdio: [
+        opts.input === undefined ? (inherit ? 'inherit' : 'ignore') : 'pipe',
+        inherit ? 'inherit' : 'pipe',
+        inherit ? 'inherit' : 'pipe',
+      ],
     });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];

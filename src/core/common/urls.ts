@@ -7,7 +7,5 @@ const PLACEHOLDERS_ONLY = /^(\$\{[A-Z0-9_]+\}|:)+$/;
 
 /** Drops `user:pass@` from every URL in `text` (a URL, an option line or pip's output); `${VAR}` placeholders stay. */
 export function stripCredentials(text: string): string {
-  return text.replace(URL_USERINFO, (whole, scheme: string, userinfo: string) =>
-    PLACEHOLDERS_ONLY.test(userinfo) ? whole : scheme,
-  );
+  return text.replace(URL_USERINFO, (whole, scheme: string, userinfo: string) => (PLACEHOLDERS_ONLY.test(userinfo) ? whole : scheme));
 }

@@ -40,10 +40,18 @@ beforeAll(async () => {
   buildLog = path.join(root, 'builds.log');
   const wheels = path.join(workspace, 'tools/gamma/wheels');
   mkdirSync(wheels, { recursive: true });
-  buildTestSdist(wheels, { name: 'pexnx-gamma', version: '1.0', requires: ['pexnx-beta'], consoleScripts: { gamma: 'pexnx_gamma:main' }, buildLog });
+  buildTestSdist(wheels, {
+    name: 'pexnx-gamma',
+    version: '1.0',
+    requires: ['pexnx-beta'],
+    consoleScripts: { gamma: 'pexnx_gamma:main' },
+    buildLog,
+  });
   await buildTestWheel(wheels, { name: 'pexnx-beta', version: '1.0' });
   writeFileSync(files().requirementsFile, '--no-index\n--find-links wheels\npexnx-gamma\n');
-  interpreter = await inspectInterpreter(execFileSync(testPython, ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim());
+  interpreter = await inspectInterpreter(
+    execFileSync(testPython, ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim(),
+  );
   await lockTool({ ...files(), python: interpreter.path, env });
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -67,12 +75,26 @@ test('the fetch builds the sdist into a wheel once; later fetches reuse it witho
   const before = builds();
   const steps: string[] = [];
   const report = { ...silentReporter, step: (line: string) => (steps.push(line), silentReporter.step(line)) };
-  const first = await fetchWheels(lock, { cacheDir, workspaceRoot: workspace, lockDir: path.dirname(files().lockFile), interpreter, env, report });
+  const first = await fetchWheels(lock, {
+    cacheDir,
+    workspaceRoot: workspace,
+    lockDir: path.dirname(files().lockFile),
+    interpreter,
+    env,
+    report,
+  });
   expect(builds()).toBe(before + 1);
   expect(steps).toEqual(['building pexnx-gamma 1.0 from its sdist…']);
   expect(first.map((w) => w.filename)).toEqual(['pexnx_beta-1.0-py3-none-any.whl', 'pexnx_gamma-1.0-py3-none-any.whl']);
   expect(first[1].sha256).toBe(await sha256File(first[1].path));
-  const again = await fetchWheels(lock, { cacheDir, workspaceRoot: workspace, lockDir: path.dirname(files().lockFile), interpreter: noInterpreter, env, report });
+  const again = await fetchWheels(lock, {
+    cacheDir,
+    workspaceRoot: workspace,
+    lockDir: path.dirname(files().lockFile),
+    interpreter: noInterpreter,
+    env,
+    report,
+  });
   expect(again).toEqual(first);
   expect(steps).toHaveLength(1);
   expect(builds()).toBe(before + 1);
@@ -81,10 +103,22 @@ test('the fetch builds the sdist into a wheel once; later fetches reuse it witho
 
 test('a built wheel whose bytes changed in the cache is built again', async () => {
   const lock = readLockfile(files().lockFile);
-  const [, built] = await fetchWheels(lock, { cacheDir, workspaceRoot: workspace, lockDir: path.dirname(files().lockFile), interpreter, env });
+  const [, built] = await fetchWheels(lock, {
+    cacheDir,
+    workspaceRoot: workspace,
+    lockDir: path.dirname(files().lockFile),
+    interpreter,
+    env,
+  });
   const before = builds();
   writeFileSync(built.path, 'corrupted');
-  const rebuilt = await fetchWheels(lock, { cacheDir, workspaceRoot: workspace, lockDir: path.dirname(files().lockFile), interpreter, env });
+  const rebuilt = await fetchWheels(lock, {
+    cacheDir,
+    workspaceRoot: workspace,
+    lockDir: path.dirname(files().lockFile),
+    interpreter,
+    env,
+  });
   expect(builds()).toBe(before + 1);
   expect(rebuilt[1].sha256).toBe(built.sha256); // the test backend builds reproducibly
 });
@@ -97,10 +131,21 @@ test('the archive installs the wheel built from the sdist and runs its script', 
 });
 
 test('an sdist must be built by the Python version it was locked for', async () => {
-  const lock = { ...readLockfile(files().lockFile), interpreter: { implementation: 'cpython', version: '3.7', tag: 'cp37', platform: 'linux_x86_64' } };
-  const error = await fetchLockedWheels(lock, { workspaceRoot: workspace, lockDir: path.dirname(files().lockFile), cacheDir, python: interpreter.path, env }).catch((e: unknown) => e);
+  const lock = {
+    ...readLockfile(files().lockFile),
+    interpreter: { implementation: 'cpython', version: '3.7', tag: 'cp37', platform: 'linux_x86_64' },
+  };
+  const error = await fetchLockedWheels(lock, {
+    workspaceRoot: workspace,
+    lockDir: path.dirname(files().lockFile),
+    cacheDir,
+    python: interpreter.path,
+    env,
+  }).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(PexError);
-  expect((error as Error).message).toMatch(/^pexnx-gamma-1\.0\.tar\.gz must be built by Python 3\.7 \(the lock's\), but .* is Python 3\.\d+: set the python option to a Python 3\.7$/);
+  expect((error as Error).message).toMatch(
+    /^pexnx-gamma-1\.0\.tar\.gz must be built by Python 3\.7 \(the lock's\), but .* is Python 3\.\d+: set the python option to a Python 3\.7$/,
+  );
   expect(existsSync(builtDir(cacheDir, lock.artifacts[1], lock))).toBe(false);
 });
 
@@ -113,11 +158,25 @@ test('a failing build is one line with the reason, and caches nothing', async ()
   const sdist = path.join(broken, 'pexnx-brk-1.0.tar.gz');
   execFileSync('tar', ['czf', sdist, '-C', broken, 'pexnx-brk-1.0']);
   const lock = readLockfile(files().lockFile);
-  const artifact = { name: 'pexnx-brk', version: '1.0', filename: 'pexnx-brk-1.0.tar.gz', url: `file://${sdist}`, sha256: await sha256File(sdist) };
+  const artifact = {
+    name: 'pexnx-brk',
+    version: '1.0',
+    filename: 'pexnx-brk-1.0.tar.gz',
+    url: `file://${sdist}`,
+    sha256: await sha256File(sdist),
+  };
   const withBroken = { ...lock, artifacts: [artifact] };
-  const error = await fetchWheels(withBroken, { cacheDir, workspaceRoot: workspace, lockDir: path.dirname(files().lockFile), interpreter, env }).catch((e: unknown) => e);
+  const error = await fetchWheels(withBroken, {
+    cacheDir,
+    workspaceRoot: workspace,
+    lockDir: path.dirname(files().lockFile),
+    interpreter,
+    env,
+  }).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(PexError);
-  expect((error as Error).message).toMatch(/^building pexnx-brk-1\.0\.tar\.gz into a wheel failed: .*RuntimeError: the compiler is missing; fix the build/);
+  expect((error as Error).message).toMatch(
+    /^building pexnx-brk-1\.0\.tar\.gz into a wheel failed: .*RuntimeError: the compiler is missing; fix the build/,
+  );
   expect(existsSync(builtDir(cacheDir, artifact, withBroken))).toBe(false);
   expect(readdirSync(path.join(cacheDir, 'tmp'))).toEqual([]);
 });
@@ -125,9 +184,16 @@ test('a failing build is one line with the reason, and caches nothing', async ()
 test('concurrent fetches on an empty cache agree on one built wheel', async () => {
   const lock = readLockfile(files().lockFile);
   const fresh = path.join(root, 'fresh-cache');
-  const runs = await Promise.all([1, 2, 3].map(() => fetchWheels(lock, { cacheDir: fresh, workspaceRoot: workspace, lockDir: path.dirname(files().lockFile), interpreter, env })));
+  const runs = await Promise.all(
+    [1, 2, 3].map(() =>
+      fetchWheels(lock, { cacheDir: fresh, workspaceRoot: workspace, lockDir: path.dirname(files().lockFile), interpreter, env }),
+    ),
+  );
   expect(new Set(runs.map((r) => `${r[1].path} ${r[1].sha256}`)).size).toBe(1);
-  expect(readdirSync(path.dirname(runs[0][1].path)).sort()).toEqual(['pexnx_gamma-1.0-py3-none-any.whl', 'pexnx_gamma-1.0-py3-none-any.whl.sha256']);
+  expect(readdirSync(path.dirname(runs[0][1].path)).sort()).toEqual([
+    'pexnx_gamma-1.0-py3-none-any.whl',
+    'pexnx_gamma-1.0-py3-none-any.whl.sha256',
+  ]);
   expect(readdirSync(path.join(fresh, 'tmp'))).toEqual([]);
 });
 
@@ -137,12 +203,25 @@ test('an sdist from an index over http is hashed, downloaded by pip with the cre
   try {
     const links = `--find-links http://me:s3cret@127.0.0.1:${server.port}/`;
     const requirements = parseRequirements(`--no-index\n${links}\npexnx-gamma\n`, 'requirements.txt');
-    const lock = await resolveRequirements(requirements, { workspaceRoot: workspace, cwd: workspace, lockDir: workspace, python: interpreter.path, env });
+    const lock = await resolveRequirements(requirements, {
+      workspaceRoot: workspace,
+      cwd: workspace,
+      lockDir: workspace,
+      python: interpreter.path,
+      env,
+    });
     const gamma = lock.artifacts.find((a) => a.name === 'pexnx-gamma')!;
     expect(gamma.url).toBe(`http://127.0.0.1:${server.port}/pexnx-gamma-1.0.tar.gz`);
     expect(gamma.sha256).toBe(await sha256File(path.join(served, 'pexnx-gamma-1.0.tar.gz')));
     const fresh = path.join(root, 'http-cache');
-    const fetched = await fetchWheels(lock, { cacheDir: fresh, workspaceRoot: workspace, lockDir: path.dirname(files().lockFile), interpreter, env, pipOptions: requirements.pipOptions });
+    const fetched = await fetchWheels(lock, {
+      cacheDir: fresh,
+      workspaceRoot: workspace,
+      lockDir: path.dirname(files().lockFile),
+      interpreter,
+      env,
+      pipOptions: requirements.pipOptions,
+    });
     expect(fetched.map((w) => w.filename)).toEqual(['pexnx_beta-1.0-py3-none-any.whl', 'pexnx_gamma-1.0-py3-none-any.whl']);
   } finally {
     await server.close();

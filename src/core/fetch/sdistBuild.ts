@@ -24,7 +24,14 @@ export async function wheelFromSdist(
   sdistPath: string,
   artifact: LockedArtifact,
   lock: Lockfile,
-  opts: { cacheDir: string; cwd: string; interpreter: () => Promise<Interpreter>; pipOptions: string[]; env?: NodeJS.ProcessEnv; report?: Reporter },
+  opts: {
+    cacheDir: string;
+    cwd: string;
+    interpreter: () => Promise<Interpreter>;
+    pipOptions: string[];
+    env?: NodeJS.ProcessEnv;
+    report?: Reporter;
+  },
 ): Promise<WheelFile> {
   const dir = builtDir(opts.cacheDir, artifact, lock);
   const reused = await verified(dir);
@@ -78,11 +85,15 @@ async function build(
         const built = existsSync(out) ? readdirSync(out).filter((f) => f.endsWith('.whl')) : [];
         if (result.code !== 0 || built.length !== 1) {
           const problem = result.code !== 0 ? pipProblemLine(result.stderr) : `it made ${built.length} wheels`;
-          throw new PexError(`building ${artifact.filename} into a wheel failed: ${problem}; fix the build (its build requirements must be reachable from the configured indexes), or use a version with wheels`);
+          throw new PexError(
+            `building ${artifact.filename} into a wheel failed: ${problem}; fix the build (its build requirements must be reachable from the configured indexes), or use a version with wheels`,
+          );
         }
         const wheel = parseWheelName(built[0]);
         if (wheel.name !== canonicalName(artifact.name) || wheel.version !== artifact.version) {
-          throw new PexError(`building ${artifact.filename} made ${built[0]}, not ${artifact.name} ${artifact.version}: the sdist is not what was locked; re-run the lock target`);
+          throw new PexError(
+            `building ${artifact.filename} made ${built[0]}, not ${artifact.name} ${artifact.version}: the sdist is not what was locked; re-run the lock target`,
+          );
         }
         writeFileSync(path.join(out, `${built[0]}.sha256`), (await sha256File(path.join(out, built[0]))) + '\n');
         mkdirSync(path.dirname(dir), { recursive: true });

@@ -1,6 +1,17 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -36,7 +47,12 @@ function lockWith(urls: { alpha: string; beta: string }): Lockfile {
     requirements: ['pexnx-alpha'],
     pipOptions: [],
     requirementsHash: '0'.repeat(64),
-    interpreter: { implementation: 'cpython', version: interpreter.version.slice(0, 2).join('.'), tag: interpreter.tag, platform: 'linux_x86_64' },
+    interpreter: {
+      implementation: 'cpython',
+      version: interpreter.version.slice(0, 2).join('.'),
+      tag: interpreter.tag,
+      platform: 'linux_x86_64',
+    },
     interpreterConstraints: [],
     artifacts: [
       { name: 'pexnx-alpha', version: '1.0', filename: path.basename(alpha.file), url: urls.alpha, sha256: alpha.sha256 },
@@ -51,7 +67,9 @@ const relativeLock = () => lockWith({ alpha: `file:wheels/${path.basename(alpha.
 
 beforeAll(async () => {
   root = mkdtempSync(path.join(tmpdir(), 'pex-cache-spec-'));
-  interpreter = await inspectInterpreter(execFileSync(testPython, ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim());
+  interpreter = await inspectInterpreter(
+    execFileSync(testPython, ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim(),
+  );
   const wheels = path.join(root, 'source-wheels');
   const a = await buildTestWheel(wheels, { name: 'pexnx-alpha', version: '1.0', requires: ['pexnx-beta'] });
   const b = await buildTestWheel(wheels, { name: 'pexnx-beta', version: '2.0' });
@@ -78,7 +96,11 @@ describe('fetchWheels', () => {
   it('stores file wheels content-addressed and returns them in lock order', async () => {
     const fetched = await fetchWheels(relativeLock(), { cacheDir, workspaceRoot: workspace, lockDir: workspace, interpreter });
     expect(fetched).toEqual([
-      { filename: path.basename(alpha.file), sha256: alpha.sha256, path: path.join(cacheDir, 'sha256', alpha.sha256.slice(0, 2), alpha.sha256, path.basename(alpha.file)) },
+      {
+        filename: path.basename(alpha.file),
+        sha256: alpha.sha256,
+        path: path.join(cacheDir, 'sha256', alpha.sha256.slice(0, 2), alpha.sha256, path.basename(alpha.file)),
+      },
       { filename: path.basename(beta.file), sha256: beta.sha256, path: cachePath(cacheDir, beta.sha256, path.basename(beta.file)) },
     ]);
     expect(readFileSync(fetched[0].path).equals(readFileSync(alpha.file))).toBe(true);
@@ -89,7 +111,12 @@ describe('fetchWheels', () => {
     const [first] = await fetchWheels(relativeLock(), { cacheDir, workspaceRoot: workspace, lockDir: workspace, interpreter });
     const before = statSync(first.path);
     renameSync(path.join(workspace, 'wheels'), path.join(workspace, 'moved'));
-    const [again] = await fetchWheels(relativeLock(), { cacheDir, workspaceRoot: workspace, lockDir: workspace, interpreter: () => Promise.reject(new Error('not needed')) });
+    const [again] = await fetchWheels(relativeLock(), {
+      cacheDir,
+      workspaceRoot: workspace,
+      lockDir: workspace,
+      interpreter: () => Promise.reject(new Error('not needed')),
+    });
     const after = statSync(again.path);
     expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
   });
@@ -104,7 +131,9 @@ describe('fetchWheels', () => {
     renameSync(path.join(workspace, 'wheels'), path.join(workspace, 'moved'));
     // The fetch looks for the file by its sha256 on the configured locations: here none (no index, no find-links).
     const noIndex = isolatedPipEnv({ PIP_NO_INDEX: '1' });
-    await expect(fetchWheels(relativeLock(), { cacheDir, workspaceRoot: workspace, lockDir: workspace, interpreter, env: noIndex })).rejects.toThrow(
+    await expect(
+      fetchWheels(relativeLock(), { cacheDir, workspaceRoot: workspace, lockDir: workspace, interpreter, env: noIndex }),
+    ).rejects.toThrow(
       /wheels\/pexnx_alpha-1\.0-py3-none-any\.whl does not exist \(locked as file:wheels\/.*\): restore the file, or re-run the lock target/,
     );
     expect(existsSync(first.path)).toBe(false);
@@ -113,7 +142,9 @@ describe('fetchWheels', () => {
   it('refuses a source whose bytes changed, naming it and both hashes, storing nothing', async () => {
     const source = path.join(workspace, 'wheels', path.basename(beta.file));
     writeFileSync(source, Buffer.concat([readFileSync(source), Buffer.from('!')]));
-    const error = await fetchWheels(relativeLock(), { cacheDir, workspaceRoot: workspace, lockDir: workspace, interpreter }).catch((e: unknown) => e);
+    const error = await fetchWheels(relativeLock(), { cacheDir, workspaceRoot: workspace, lockDir: workspace, interpreter }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(PexError);
     const message = (error as Error).message;
     expect(message).toContain(source);
@@ -129,7 +160,9 @@ describe('fetchWheels', () => {
   });
 
   it('lets concurrent fetchers share the cache', async () => {
-    const runs = await Promise.all([1, 2, 3].map(() => fetchWheels(relativeLock(), { cacheDir, workspaceRoot: workspace, lockDir: workspace, interpreter })));
+    const runs = await Promise.all(
+      [1, 2, 3].map(() => fetchWheels(relativeLock(), { cacheDir, workspaceRoot: workspace, lockDir: workspace, interpreter })),
+    );
     for (const fetched of runs) expect(await sha256File(fetched[0].path)).toBe(alpha.sha256);
     expect(tree(cacheDir).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
@@ -144,12 +177,23 @@ describe('fetchWheels', () => {
       lock.pipOptions = [`--find-links ${base}/`];
       const env = isolatedPipEnv();
 
-      const unauthenticated = await fetchWheels(lock, { cacheDir, workspaceRoot: workspace, lockDir: workspace, interpreter, env }).catch((e: unknown) => e);
+      const unauthenticated = await fetchWheels(lock, { cacheDir, workspaceRoot: workspace, lockDir: workspace, interpreter, env }).catch(
+        (e: unknown) => e,
+      );
       expect(unauthenticated).toBeInstanceOf(PexError);
-      expect((unauthenticated as Error).message).toMatch(/^pip could not download pexnx_alpha-1\.0-py3-none-any\.whl, pexnx_beta-2\.0-py3-none-any\.whl: /);
+      expect((unauthenticated as Error).message).toMatch(
+        /^pip could not download pexnx_alpha-1\.0-py3-none-any\.whl, pexnx_beta-2\.0-py3-none-any\.whl: /,
+      );
 
       const pipOptions = [`--find-links http://me:s3cret@127.0.0.1:${server.port}/`];
-      const fetched = await fetchWheels(lock, { cacheDir, workspaceRoot: workspace, lockDir: workspace, interpreter: async () => interpreter, env, pipOptions });
+      const fetched = await fetchWheels(lock, {
+        cacheDir,
+        workspaceRoot: workspace,
+        lockDir: workspace,
+        interpreter: async () => interpreter,
+        env,
+        pipOptions,
+      });
       expect(await sha256File(fetched[0].path)).toBe(alpha.sha256);
       expect(await sha256File(fetched[1].path)).toBe(beta.sha256);
       expect(tree(cacheDir).filter((f) => !f.startsWith('sha256/'))).toEqual([]);
@@ -161,7 +205,9 @@ describe('fetchWheels', () => {
   it('names an interpreter without pip when wheels must be downloaded, and stores nothing', async () => {
     const lock = lockWith({ alpha: `file:wheels/${path.basename(alpha.file)}`, beta: `http://127.0.0.1:9/${path.basename(beta.file)}` });
     const noPip = { ...interpreter, path: '/opt/no-pip/bin/python3', pip: null };
-    const error = await fetchWheels(lock, { cacheDir, workspaceRoot: workspace, lockDir: workspace, interpreter: noPip }).catch((e: unknown) => e);
+    const error = await fetchWheels(lock, { cacheDir, workspaceRoot: workspace, lockDir: workspace, interpreter: noPip }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(PexError);
     expect((error as Error).message).toBe(
       `/opt/no-pip/bin/python3 has no pip, which downloading ${path.basename(beta.file)} needs: run '/opt/no-pip/bin/python3 -m ensurepip --upgrade', or set the python option to another interpreter`,
@@ -176,9 +222,14 @@ describe('fetchWheels', () => {
     const server = await serveWheels(served, { user: 'me', password: 'pw' });
     try {
       const base = `http://me:pw@127.0.0.1:${server.port}`;
-      const lock = lockWith({ alpha: `file:wheels/${path.basename(alpha.file)}`, beta: `http://127.0.0.1:${server.port}/${path.basename(beta.file)}` });
+      const lock = lockWith({
+        alpha: `file:wheels/${path.basename(alpha.file)}`,
+        beta: `http://127.0.0.1:${server.port}/${path.basename(beta.file)}`,
+      });
       const env = isolatedPipEnv({ PIP_FIND_LINKS: `${base}/` });
-      const error = await fetchWheels(lock, { cacheDir, workspaceRoot: workspace, lockDir: workspace, interpreter, env }).catch((e: unknown) => e);
+      const error = await fetchWheels(lock, { cacheDir, workspaceRoot: workspace, lockDir: workspace, interpreter, env }).catch(
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(PexError);
       expect((error as Error).message).toContain(beta.sha256);
       expect((error as Error).message).not.toContain('pw@');
@@ -192,7 +243,9 @@ describe('fetchWheels', () => {
     let big: { file: string; sha256: string };
     const bigLock = (): Lockfile => ({
       ...relativeLock(),
-      artifacts: [{ name: 'big', version: '1.0', filename: 'big-1.0-py3-none-any.whl', url: pathToFileURL(big.file).href, sha256: big.sha256 }],
+      artifacts: [
+        { name: 'big', version: '1.0', filename: 'big-1.0-py3-none-any.whl', url: pathToFileURL(big.file).href, sha256: big.sha256 },
+      ],
     });
     beforeAll(async () => {
       // Wheel contents are not read when caching, so random bytes do; large enough to be caught mid-copy.
@@ -214,9 +267,9 @@ describe('fetchWheels', () => {
         }
       };
       const watcher = watch();
-      const runs = await Promise.all([1, 2].map(() => fetchWheels(bigLock(), { cacheDir, workspaceRoot: workspace, lockDir: workspace, interpreter }))).finally(
-        () => (watching = false),
-      );
+      const runs = await Promise.all(
+        [1, 2].map(() => fetchWheels(bigLock(), { cacheDir, workspaceRoot: workspace, lockDir: workspace, interpreter })),
+      ).finally(() => (watching = false));
       await watcher;
       for (const [fetched] of runs) expect(await sha256File(fetched.path)).toBe(big.sha256);
       expect(seen.filter((size) => size !== statSync(big.file).size)).toEqual([]);
@@ -242,14 +295,24 @@ describe('a lock whose local files moved (portable locks)', () => {
   };
   const lines: string[] = [];
   const steps: string[] = [];
-  const report = { ...silentReporter, info: (line: string) => void lines.push(line), step: (line: string) => (steps.push(line), silentReporter.step(line)) };
+  const report = {
+    ...silentReporter,
+    info: (line: string) => void lines.push(line),
+    step: (line: string) => (steps.push(line), silentReporter.step(line)),
+  };
   beforeEach(() => {
     lines.length = 0;
     steps.length = 0;
   });
 
   it('reads paths relative to the lock file', async () => {
-    const fetched = await fetchWheels(pathLock(), { cacheDir, workspaceRoot: workspace, lockDir: path.join(workspace, 'tools'), interpreter, report });
+    const fetched = await fetchWheels(pathLock(), {
+      cacheDir,
+      workspaceRoot: workspace,
+      lockDir: path.join(workspace, 'tools'),
+      interpreter,
+      report,
+    });
     expect(await sha256File(fetched[1].path)).toBe(beta.sha256);
     expect(lines).toEqual([]);
   });
@@ -257,11 +320,19 @@ describe('a lock whose local files moved (portable locks)', () => {
   it('finds a file by its sha256 in the find-links pip is configured with, and says where', async () => {
     renameSync(path.join(workspace, 'wheels'), path.join(workspace, 'moved'));
     const env = isolatedPipEnv({ PIP_NO_INDEX: '1', PIP_FIND_LINKS: path.join(workspace, 'moved') });
-    const fetched = await fetchWheels(pathLock(), { cacheDir, workspaceRoot: workspace, lockDir: path.join(workspace, 'tools'), interpreter, env, report });
+    const fetched = await fetchWheels(pathLock(), {
+      cacheDir,
+      workspaceRoot: workspace,
+      lockDir: path.join(workspace, 'tools'),
+      interpreter,
+      env,
+      report,
+    });
     expect(await Promise.all(fetched.map((w) => sha256File(w.path)))).toEqual([alpha.sha256, beta.sha256]);
     expect(lines).toEqual(
       [alpha, beta].map(
-        (w) => `${path.basename(w.file)} is not at ${path.join(workspace, 'wheels', path.basename(w.file))}: using ${pathToFileURL(path.join(realpathSync(workspace), 'moved', path.basename(w.file))).href} (same sha256)`,
+        (w) =>
+          `${path.basename(w.file)} is not at ${path.join(workspace, 'wheels', path.basename(w.file))}: using ${pathToFileURL(path.join(realpathSync(workspace), 'moved', path.basename(w.file))).href} (same sha256)`,
       ),
     );
   });
@@ -273,10 +344,20 @@ describe('a lock whose local files moved (portable locks)', () => {
     try {
       const env = isolatedPipEnv({ PIP_NO_INDEX: '1' });
       const index = { findLinks: [`http://me:pw@127.0.0.1:${server.port}/`] };
-      const fetched = await fetchWheels(pathLock(), { cacheDir, workspaceRoot: workspace, lockDir: path.join(workspace, 'tools'), interpreter, env, index, report });
+      const fetched = await fetchWheels(pathLock(), {
+        cacheDir,
+        workspaceRoot: workspace,
+        lockDir: path.join(workspace, 'tools'),
+        interpreter,
+        env,
+        index,
+        report,
+      });
       expect(await sha256File(fetched[0].path)).toBe(alpha.sha256);
       expect(steps).toEqual(['downloading 2 wheels with pip…']);
-      expect(lines[0]).toBe(`${path.basename(alpha.file)} is not at ${path.join(workspace, 'wheels', path.basename(alpha.file))}: using http://127.0.0.1:${server.port}/${path.basename(alpha.file)} (same sha256)`);
+      expect(lines[0]).toBe(
+        `${path.basename(alpha.file)} is not at ${path.join(workspace, 'wheels', path.basename(alpha.file))}: using http://127.0.0.1:${server.port}/${path.basename(alpha.file)} (same sha256)`,
+      );
     } finally {
       await server.close();
     }
@@ -286,7 +367,10 @@ describe('a lock whose local files moved (portable locks)', () => {
     const gone = path.join(workspace, 'gone');
     mkdirSync(gone);
     const old = await serveWheels(gone, { user: 'me', password: 'pw' });
-    const lock = lockWith({ alpha: `http://127.0.0.1:${old.port}/${path.basename(alpha.file)}`, beta: `http://127.0.0.1:${old.port}/${path.basename(beta.file)}` });
+    const lock = lockWith({
+      alpha: `http://127.0.0.1:${old.port}/${path.basename(alpha.file)}`,
+      beta: `http://127.0.0.1:${old.port}/${path.basename(beta.file)}`,
+    });
     // Logged in, the server answers 404: the files are gone from there.
     lock.pipOptions = [`--find-links http://me:pw@127.0.0.1:${old.port}/`];
     try {
@@ -306,8 +390,17 @@ describe('a lock whose local files moved (portable locks)', () => {
     await buildTestWheel(other, { name: 'pexnx-alpha', version: '1.0', files: { 'pexnx_alpha/extra.py': '' } });
     rmSync(path.join(workspace, 'wheels'), { recursive: true });
     const env = isolatedPipEnv({ PIP_NO_INDEX: '1', PIP_FIND_LINKS: other });
-    const error = await fetchWheels(pathLock(), { cacheDir, workspaceRoot: workspace, lockDir: path.join(workspace, 'tools'), interpreter, env, report }).catch((e: unknown) => e);
+    const error = await fetchWheels(pathLock(), {
+      cacheDir,
+      workspaceRoot: workspace,
+      lockDir: path.join(workspace, 'tools'),
+      interpreter,
+      env,
+      report,
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PexError);
-    expect((error as Error).message).toMatch(/pexnx_alpha-1\.0-py3-none-any\.whl does not exist \(locked as \.\.\/wheels\/.*\): restore the file, or re-run the lock target; no configured index or find-links has a file with its sha256/);
+    expect((error as Error).message).toMatch(
+      /pexnx_alpha-1\.0-py3-none-any\.whl does not exist \(locked as \.\.\/wheels\/.*\): restore the file, or re-run the lock target; no configured index or find-links has a file with its sha256/,
+    );
   });
 });

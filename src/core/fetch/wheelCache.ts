@@ -3,7 +3,16 @@ import { homedir } from 'node:os';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import { PexError, Reporter, sha256File, silentReporter, stripCredentials, tempWriteStream, verifyingSha256, writeFileAtomic } from '../common';
+import {
+  PexError,
+  Reporter,
+  sha256File,
+  silentReporter,
+  stripCredentials,
+  tempWriteStream,
+  verifyingSha256,
+  writeFileAtomic,
+} from '../common';
 import { LockedArtifact, Lockfile } from '../lock';
 import { credentialSources, DownloadItem, pipDownload, pipLocate } from '../pip';
 import { Interpreter } from '../python';
@@ -114,7 +123,11 @@ const indexUrls = (index: IndexOptions = {}) => [index.indexUrl ?? '', ...(index
  * Locked files that are no longer where the lock says are looked for, by sha256, on the
  * configured indexes and find-links; the user hears which location served each one.
  */
-async function relocate(missing: Array<{ artifact: LockedArtifact; from: string }>, lock: Lockfile, opts: FetchOptions): Promise<Map<string, string>> {
+async function relocate(
+  missing: Array<{ artifact: LockedArtifact; from: string }>,
+  lock: Lockfile,
+  opts: FetchOptions,
+): Promise<Map<string, string>> {
   const found = await pipLocate({
     interpreter: await interpreterOf(opts),
     pythonVersion: lock.interpreter.version,
@@ -127,13 +140,19 @@ async function relocate(missing: Array<{ artifact: LockedArtifact; from: string 
   for (const { artifact, from } of missing) {
     const url = found.get(artifact.filename);
     if (url === from) found.delete(artifact.filename);
-    else if (url) (opts.report ?? silentReporter).info(`${artifact.filename} is not at ${stripCredentials(from)}: using ${stripCredentials(url)} (same sha256)`);
+    else if (url)
+      (opts.report ?? silentReporter).info(
+        `${artifact.filename} is not at ${stripCredentials(from)}: using ${stripCredentials(url)} (same sha256)`,
+      );
   }
   return found;
 }
 
 /** Copies the relocated local files into the cache; returns the remote ones, to download. */
-async function takeRelocated(moved: Array<{ artifact: LockedArtifact; url: string }>, opts: FetchOptions): Promise<Array<{ artifact: LockedArtifact; url: string }>> {
+async function takeRelocated(
+  moved: Array<{ artifact: LockedArtifact; url: string }>,
+  opts: FetchOptions,
+): Promise<Array<{ artifact: LockedArtifact; url: string }>> {
   for (const { artifact, url } of moved.filter((m) => m.url.startsWith('file:'))) {
     await store(fileURLToPath(url), artifact, cachePath(opts.cacheDir, artifact.sha256, artifact.filename), fileURLToPath(url));
   }
@@ -145,7 +164,11 @@ async function takeRelocated(moved: Array<{ artifact: LockedArtifact; url: strin
  * wheels in lock order: a locked sdist stands for the wheel built from it (see sdistBuild).
  */
 export async function fetchWheels(lock: Lockfile, opts: FetchOptions): Promise<WheelFile[]> {
-  const wheels = lock.artifacts.map((a) => ({ filename: a.filename, sha256: a.sha256, path: cachePath(opts.cacheDir, a.sha256, a.filename) }));
+  const wheels = lock.artifacts.map((a) => ({
+    filename: a.filename,
+    sha256: a.sha256,
+    path: cachePath(opts.cacheDir, a.sha256, a.filename),
+  }));
   const downloads: Array<{ artifact: LockedArtifact; url: string }> = [];
   const missing: Array<{ artifact: LockedArtifact; from: string }> = [];
   for (const [i, artifact] of lock.artifacts.entries()) {
@@ -164,7 +187,12 @@ export async function fetchWheels(lock: Lockfile, opts: FetchOptions): Promise<W
         `${lost.from} does not exist (locked as ${lost.artifact.path ?? lost.artifact.url}): restore the file, or re-run the lock target; no configured index or find-links has a file with its sha256 (set findLinks to where it is now)`,
       );
     }
-    downloads.push(...(await takeRelocated(missing.map(({ artifact }) => ({ artifact, url: found.get(artifact.filename)! })), opts)));
+    downloads.push(
+      ...(await takeRelocated(
+        missing.map(({ artifact }) => ({ artifact, url: found.get(artifact.filename)! })),
+        opts,
+      )),
+    );
   }
   if (downloads.length) await download(downloads, lock, opts);
   const result: WheelFile[] = [];
@@ -199,21 +227,40 @@ async function download(downloads: Array<{ artifact: LockedArtifact; url: string
     // Only a file the server no longer has (404; not a refused login, a changed file or a missing pip) may have moved.
     if (!(e instanceof PexError) || !/^pip could not download .*\b404\b/.test(e.message)) throw e;
     const left = [];
-    for (const d of downloads) if (!(await usable(cachePath(opts.cacheDir, d.artifact.sha256, d.artifact.filename), d.artifact.sha256))) left.push(d);
-    const found = await relocate(left.map(({ artifact, url }) => ({ artifact, from: url })), lock, opts);
+    for (const d of downloads)
+      if (!(await usable(cachePath(opts.cacheDir, d.artifact.sha256, d.artifact.filename), d.artifact.sha256))) left.push(d);
+    const found = await relocate(
+      left.map(({ artifact, url }) => ({ artifact, from: url })),
+      lock,
+      opts,
+    );
     if (left.some((d) => !found.has(d.artifact.filename))) throw e;
-    const remote = await takeRelocated(left.map(({ artifact }) => ({ artifact, url: found.get(artifact.filename)! })), opts);
+    const remote = await takeRelocated(
+      left.map(({ artifact }) => ({ artifact, url: found.get(artifact.filename)! })),
+      opts,
+    );
     if (remote.length) await downloadOnce(remote, lock, opts);
   }
 }
 
-async function downloadOnce(downloads: Array<{ artifact: LockedArtifact; url: string }>, lock: Lockfile, opts: FetchOptions): Promise<void> {
+async function downloadOnce(
+  downloads: Array<{ artifact: LockedArtifact; url: string }>,
+  lock: Lockfile,
+  opts: FetchOptions,
+): Promise<void> {
   const wheels = downloads.filter((d) => d.artifact.filename.endsWith('.whl')).length;
   const sdists = downloads.length - wheels;
   const count = (n: number, what: string) => (n ? [`${n} ${what}${n === 1 ? '' : 's'}`] : []);
-  const step = (opts.report ?? silentReporter).step(`downloading ${[...count(wheels, 'wheel'), ...count(sdists, 'sdist')].join(' and ')} with pip…`);
+  const step = (opts.report ?? silentReporter).step(
+    `downloading ${[...count(wheels, 'wheel'), ...count(sdists, 'sdist')].join(' and ')} with pip…`,
+  );
   try {
-    const items: DownloadItem[] = downloads.map(({ artifact, url }) => ({ name: artifact.name, filename: artifact.filename, url, sha256: artifact.sha256 }));
+    const items: DownloadItem[] = downloads.map(({ artifact, url }) => ({
+      name: artifact.name,
+      filename: artifact.filename,
+      url,
+      sha256: artifact.sha256,
+    }));
     await pipDownload({
       interpreter: await interpreterOf(opts),
       pythonVersion: lock.interpreter.version,
@@ -226,7 +273,8 @@ async function downloadOnce(downloads: Array<{ artifact: LockedArtifact; url: st
       keep: async (dir) => {
         for (const { artifact, url } of downloads) {
           const downloaded = path.join(dir, artifact.filename);
-          if (existsSync(downloaded)) await store(downloaded, artifact, cachePath(opts.cacheDir, artifact.sha256, artifact.filename), stripCredentials(url));
+          if (existsSync(downloaded))
+            await store(downloaded, artifact, cachePath(opts.cacheDir, artifact.sha256, artifact.filename), stripCredentials(url));
         }
       },
     });

@@ -22,8 +22,18 @@ const lockOf = (...artifacts: LockedArtifact[]): Lockfile => ({
 
 describe('lockChanges', () => {
   it('lists moved, added and removed distributions, and files that changed under one version', () => {
-    const before = lockOf(artifact('hellotool', '1.0.0'), artifact('greetlib', '1.0'), artifact('mypy-extensions', '0.4.3'), artifact('click', '8.1.3'));
-    const after = lockOf(artifact('hellotool', '1.1.0'), artifact('greetlib', '1.0'), artifact('tomli', '2.0.1'), artifact('click', '8.1.3', 'b'));
+    const before = lockOf(
+      artifact('hellotool', '1.0.0'),
+      artifact('greetlib', '1.0'),
+      artifact('mypy-extensions', '0.4.3'),
+      artifact('click', '8.1.3'),
+    );
+    const after = lockOf(
+      artifact('hellotool', '1.1.0'),
+      artifact('greetlib', '1.0'),
+      artifact('tomli', '2.0.1'),
+      artifact('click', '8.1.3', 'b'),
+    );
     expect(lockChanges(before, after)).toEqual([
       'click 8.1.3: another file (click-8.1.3-py3-none-any.whl)',
       'hellotool 1.0.0 → 1.1.0',
@@ -50,7 +60,9 @@ describe('keptPins', () => {
 
   it('refuses an upgradePackage the lock does not hold, naming what it holds', () => {
     expect(() => assertUpgradedPackagesExist(lock, { packages: ['clik'] }, 'tools/x/pex.lock.json')).toThrow(
-      new PexError('upgradePackage clik: not in tools/x/pex.lock.json (locked: hellotool, greetlib); check the spelling, or add it to requirements.txt'),
+      new PexError(
+        'upgradePackage clik: not in tools/x/pex.lock.json (locked: hellotool, greetlib); check the spelling, or add it to requirements.txt',
+      ),
     );
     expect(() => assertUpgradedPackagesExist(lock, { packages: ['Hellotool'] }, 'x')).not.toThrow();
   });

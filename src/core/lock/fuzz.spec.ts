@@ -85,7 +85,11 @@ describe('fuzzed input gives a PexError, never another exception', () => {
 
   test('wheel names', () => {
     const rng = prng(1);
-    const seeds = ['black-23.1.0-py3-none-any.whl', 'numpy-1.26.4-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl', 'a-1-1b-py2.py3-none-any.whl'];
+    const seeds = [
+      'black-23.1.0-py3-none-any.whl',
+      'numpy-1.26.4-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl',
+      'a-1-1b-py2.py3-none-any.whl',
+    ];
     const inputs = Array.from({ length: 1500 }, () => mutateText(rng, rng.pick(seeds), '-_.!+a1 /\\\u00e9.whl'));
     const { ok, refused } = expectOnlyPexErrors(inputs, parseWheelName);
     expect(ok).toBeGreaterThan(0);
@@ -107,7 +111,9 @@ describe('fuzzed input gives a PexError, never another exception', () => {
     expect(ok).toBeGreaterThan(0);
     expect(refused).toBeGreaterThan(0);
     const files = Array.from({ length: 300 }, () =>
-      Array.from({ length: 1 + rng.int(4) }, () => mutateText(rng, rng.pick([...seeds, '--index-url https://x/simple', '-r other.txt', '--no-index']), alphabet)).join('\n'),
+      Array.from({ length: 1 + rng.int(4) }, () =>
+        mutateText(rng, rng.pick([...seeds, '--index-url https://x/simple', '-r other.txt', '--no-index']), alphabet),
+      ).join('\n'),
     );
     expectOnlyPexErrors(files, (text) => parseRequirements(text, 'requirements.txt'));
   });
@@ -122,8 +128,20 @@ describe('fuzzed input gives a PexError, never another exception', () => {
       interpreter: { implementation: 'cpython', version: '3.11', tag: 'cp311', platform: 'linux_x86_64' },
       interpreterConstraints: ['>=3.8,<3.14'],
       artifacts: [
-        { name: 'hellotool', version: '1.0.0', filename: 'hellotool-1.0.0-py3-none-any.whl', url: 'https://example.com/h.whl', sha256: 'a'.repeat(64) },
-        { name: 'greetlib', version: '1.2.0', filename: 'greetlib-1.2.0-py3-none-any.whl', url: 'file:wheels/g.whl', sha256: 'b'.repeat(64) },
+        {
+          name: 'hellotool',
+          version: '1.0.0',
+          filename: 'hellotool-1.0.0-py3-none-any.whl',
+          url: 'https://example.com/h.whl',
+          sha256: 'a'.repeat(64),
+        },
+        {
+          name: 'greetlib',
+          version: '1.2.0',
+          filename: 'greetlib-1.2.0-py3-none-any.whl',
+          url: 'file:wheels/g.whl',
+          sha256: 'b'.repeat(64),
+        },
       ],
     };
     const text = formatLockfile(lock);

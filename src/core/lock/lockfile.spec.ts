@@ -17,8 +17,20 @@ function sampleLock(): Lockfile {
     interpreter: { implementation: 'cpython', version: '3.11', tag: 'cp311', platform: 'linux_x86_64' },
     interpreterConstraints: ['>=3.9,<3.14'],
     artifacts: [
-      { name: 'click', version: '8.1.3', filename: 'click-8.1.3-py3-none-any.whl', url: 'file:wheels/click-8.1.3-py3-none-any.whl', sha256: sha('b') },
-      { name: 'black', version: '23.1.0', filename: 'black-23.1.0-py3-none-any.whl', url: 'https://host/black-23.1.0-py3-none-any.whl', sha256: sha('a') },
+      {
+        name: 'click',
+        version: '8.1.3',
+        filename: 'click-8.1.3-py3-none-any.whl',
+        url: 'file:wheels/click-8.1.3-py3-none-any.whl',
+        sha256: sha('b'),
+      },
+      {
+        name: 'black',
+        version: '23.1.0',
+        filename: 'black-23.1.0-py3-none-any.whl',
+        url: 'https://host/black-23.1.0-py3-none-any.whl',
+        sha256: sha('a'),
+      },
     ],
   };
 }
@@ -86,8 +98,16 @@ describe('writeLockfile / readLockfile', () => {
     ['artifact url scheme', (l) => (l.artifacts[0].url = 'ftp://x/black.whl'), 'artifacts[0].url must be an http(s) or file URL'],
     ['artifact version type', (l) => (l.artifacts[0].version = 23), 'artifacts[0].version must be a string'],
     ['artifact filename', (l) => (l.artifacts[0].filename = 'black.tar.gz'), 'artifacts[0].filename must be a wheel or sdist file name'],
-    ['artifact mismatch', (l) => (l.artifacts[0].version = '22.0'), 'artifacts[0]: filename black-23.1.0-py3-none-any.whl is not black 22.0'],
-    ['sdist mismatch', (l) => (l.artifacts[0].filename = 'black-22.0.tar.gz'), 'artifacts[0]: filename black-22.0.tar.gz is not black 23.1.0'],
+    [
+      'artifact mismatch',
+      (l) => (l.artifacts[0].version = '22.0'),
+      'artifacts[0]: filename black-23.1.0-py3-none-any.whl is not black 22.0',
+    ],
+    [
+      'sdist mismatch',
+      (l) => (l.artifacts[0].filename = 'black-22.0.tar.gz'),
+      'artifacts[0]: filename black-22.0.tar.gz is not black 23.1.0',
+    ],
   ];
 
   it('writes lock version 2 when a local file is recorded as a path relative to the lock, and reads it back', () => {

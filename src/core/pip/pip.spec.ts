@@ -3,7 +3,8 @@ import { pipProblemLine } from './pip';
 // pip's stderr in the three shapes it takes; the user sees one line of it.
 describe('pipProblemLine', () => {
   it("takes pip's first ERROR line, without credentials", () => {
-    const stderr = 'WARNING: x\nERROR: Could not find a version that satisfies the requirement b (from versions: none) at https://u:p@host/\nERROR: No matching distribution found for b\n';
+    const stderr =
+      'WARNING: x\nERROR: Could not find a version that satisfies the requirement b (from versions: none) at https://u:p@host/\nERROR: No matching distribution found for b\n';
     expect(pipProblemLine(stderr)).toBe('Could not find a version that satisfies the requirement b (from versions: none) at https://host/');
   });
 
@@ -34,6 +35,8 @@ describe('pipProblemLine and terminal escapes', () => {
   });
 
   it('strips escapes from the last line too', () => {
-    expect(pipProblemLine('Traceback (most recent call last):\n\x1b[1mOSError: [Errno 28] No space left on device\x1b[0m\n')).toBe('OSError: [Errno 28] No space left on device');
+    expect(pipProblemLine('Traceback (most recent call last):\n\x1b[1mOSError: [Errno 28] No space left on device\x1b[0m\n')).toBe(
+      'OSError: [Errno 28] No space left on device',
+    );
   });
 });

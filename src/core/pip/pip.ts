@@ -12,8 +12,13 @@ import { canonicalName, parseWheelName } from '../wheel';
 
 /** The line of pip's stderr that says what went wrong, without credentials or terminal escapes. */
 export function pipProblemLine(stderr: string): string {
-  const lines = stripAnsi(stderr).split('\n').map((l) => l.trim()).filter(Boolean);
-  const errors = lines.filter((l) => l.startsWith('ERROR:') && !/for help visit|^ERROR: ResolutionImpossible|^ERROR: Exception:$/.test(l) && l !== 'ERROR:');
+  const lines = stripAnsi(stderr)
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const errors = lines.filter(
+    (l) => l.startsWith('ERROR:') && !/for help visit|^ERROR: ResolutionImpossible|^ERROR: Exception:$/.test(l) && l !== 'ERROR:',
+  );
   // A failed build backend: pip quotes its output up to "[end of output]"; the last quoted line says why.
   const end = lines.lastIndexOf('[end of output]');
   const build = end > 0 ? `${/^error: ([\w-]+)$/m.exec(stripAnsi(stderr))?.[1] ?? 'the build failed'}: ${lines[end - 1]}` : undefined;
@@ -62,7 +67,14 @@ export async function runPip<T>(call: PipCall, after: (result: RunResult, temp: 
       writeFileSync(constraintsFile, call.constraints.join('\n') + '\n', { mode: 0o600 });
       files.push('-c', constraintsFile);
     }
-    const common = ['--disable-pip-version-check', '--no-input', '--no-color', '--progress-bar', 'off', ...(call.onLine ? [] : ['--quiet'])];
+    const common = [
+      '--disable-pip-version-check',
+      '--no-input',
+      '--no-color',
+      '--progress-bar',
+      'off',
+      ...(call.onLine ? [] : ['--quiet']),
+    ];
     const args = ['-m', 'pip', ...call.args(temp), ...common, ...files];
     // Nothing here installs into the interpreter's environment, so a "require a virtualenv" setting has nothing to protect.
     const env = { ...(call.env ?? process.env), PIP_REQUIRE_VIRTUALENV: '0' };
@@ -146,10 +158,21 @@ export async function pipDownload(opts: DownloadOptions): Promise<void> {
   const onLine = (line: string) => {
     if (/^\s*(Saved|File was already downloaded) /.test(line)) opts.step?.update(`${++saved}/${opts.items.length}`);
   };
-  for (const [group, target] of [[wheels, targetArgs(wheels.map((w) => w.filename), opts.pythonVersion)], [sdists, []]] as const) {
+  for (const [group, target] of [
+    [
+      wheels,
+      targetArgs(
+        wheels.map((w) => w.filename),
+        opts.pythonVersion,
+      ),
+    ],
+    [sdists, []],
+  ] as const) {
     if (!group.length) continue;
     const hashed = group.every((item) => item.sha256);
-    const lines = group.map((item) => `${item.name} @ ${withCredentials(item.url, opts.credentialSources)}${item.sha256 ? ` --hash=sha256:${item.sha256}` : ''}`);
+    const lines = group.map(
+      (item) => `${item.name} @ ${withCredentials(item.url, opts.credentialSources)}${item.sha256 ? ` --hash=sha256:${item.sha256}` : ''}`,
+    );
     await runPip(
       {
         interpreter: opts.interpreter,
@@ -172,7 +195,12 @@ function downloadError(stderr: string, items: DownloadItem[]): PexError {
   const mismatch = /Expected sha256 ([0-9a-f]{64})\s+Got\s+([0-9a-f]{64})/.exec(stripAnsi(stderr));
   if (mismatch) {
     const item = items.find((i) => i.sha256 === mismatch[1]);
-    return sha256Mismatch(item?.url ?? 'a downloaded file', mismatch[1], mismatch[2], 'the server changed or corrupted the file; if the change is intended, re-run the lock target');
+    return sha256Mismatch(
+      item?.url ?? 'a downloaded file',
+      mismatch[1],
+      mismatch[2],
+      'the server changed or corrupted the file; if the change is intended, re-run the lock target',
+    );
   }
   return new PexError(
     `pip could not download ${items.map((i) => i.filename).join(', ')}: ${pipProblemLine(stderr)}; check the network and the index credentials (netrc, keyring, PIP_INDEX_URL), or re-run the lock target`,
@@ -230,7 +258,16 @@ async function locateGroup(items: LocateOptions['items'], opts: LocateOptions): 
       // pip takes target flags only with --target, even for a dry run; nothing is written there.
       args: (temp) => [
         ...['install', '--dry-run', '--ignore-installed', '--no-deps', '--report', path.join(temp, 'report.json'), ...opts.indexArgs],
-        ...(wheel ? [...targetArgs(items.map((i) => i.filename), opts.pythonVersion), '--target', path.join(temp, 'target')] : []),
+        ...(wheel
+          ? [
+              ...targetArgs(
+                items.map((i) => i.filename),
+                opts.pythonVersion,
+              ),
+              '--target',
+              path.join(temp, 'target'),
+            ]
+          : []),
       ],
       requirements: [...opts.pipOptions, ...items.map((item) => `${item.name}==${item.version} --hash=sha256:${item.sha256}`)],
       cwd: opts.cwd,

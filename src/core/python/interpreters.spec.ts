@@ -41,8 +41,12 @@ const env = () => ({ PATH: bin });
 
 describe('inspectInterpreter', () => {
   it('probes a real Python', async () => {
-    const interpreter = await inspectInterpreter(execFileSync(testPython, ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim());
-    const [major, minor] = execFileSync(testPython, ['-c', 'import sys; print(*sys.version_info[:3])'], { encoding: 'utf8' }).split(' ').map(Number);
+    const interpreter = await inspectInterpreter(
+      execFileSync(testPython, ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim(),
+    );
+    const [major, minor] = execFileSync(testPython, ['-c', 'import sys; print(*sys.version_info[:3])'], { encoding: 'utf8' })
+      .split(' ')
+      .map(Number);
     expect(interpreter.version.slice(0, 2)).toEqual([major, minor]);
     expect(interpreter.implementation).toBe('cpython');
     expect(interpreter.tag).toBe(`cp${major}${minor}`);
@@ -91,7 +95,9 @@ describe('findInterpreter', () => {
       "no interpreter on PATH satisfies CPython >= 3.8 (found: none): install one, choose one with the lock target's python option (or PEX_PYTHON), or change the constraints (the lock target's interpreterConstraints, which pex:tool --python sets)",
     );
     const missing = await findInterpreter({ python: '/nonexistent/python3', env: { PATH: empty } }).catch((e: unknown) => e);
-    expect((missing as Error).message).toBe("python '/nonexistent/python3' was not found: install it, or set python to another interpreter");
+    expect((missing as Error).message).toBe(
+      "python '/nonexistent/python3' was not found: install it, or set python to another interpreter",
+    );
   });
 
   it('skips other implementations and Python 2', async () => {
@@ -125,10 +131,21 @@ describe('pyenv versions that are installed but not active', () => {
     }
     const active = fakePython('python3', { version: [3, 11, 7] });
     execFileSync('cp', [active, path.join(shims, 'python3')]);
-    for (const [version, minor] of [['3.12.0', '3.12'], ['3.12.1', '3.12'], ['3.13.0', '3.13'], ['3.12-dev', '3.12']]) {
+    for (const [version, minor] of [
+      ['3.12.0', '3.12'],
+      ['3.12.1', '3.12'],
+      ['3.13.0', '3.13'],
+      ['3.12-dev', '3.12'],
+    ]) {
       const dir = path.join(root, 'versions', version, 'bin');
       mkdirSync(dir, { recursive: true });
-      const facts = JSON.stringify({ executable: path.join(dir, `python${minor}`), version: version.split('.').map(Number), implementation: 'cpython', platform: 'linux-x86_64', pip: '23.2' });
+      const facts = JSON.stringify({
+        executable: path.join(dir, `python${minor}`),
+        version: version.split('.').map(Number),
+        implementation: 'cpython',
+        platform: 'linux-x86_64',
+        pip: '23.2',
+      });
       writeFileSync(path.join(dir, `python${minor}`), `#!/bin/sh\necho '${facts}'\n`);
       chmodSync(path.join(dir, `python${minor}`), 0o755);
     }
@@ -136,12 +153,20 @@ describe('pyenv versions that are installed but not active', () => {
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   it('finds the newest installed 3.X the constraints allow, in the pyenv root whose shims are on PATH', async () => {
-    expect((await findInterpreter({ constraints: ['>=3.12,<3.13'], env: { PATH: shims } })).path).toBe(path.join(root, 'versions', '3.12.1', 'bin', 'python3.12'));
-    expect((await findInterpreter({ constraints: ['>=3.12'], env: { PATH: shims } })).path).toBe(path.join(root, 'versions', '3.13.0', 'bin', 'python3.13'));
+    expect((await findInterpreter({ constraints: ['>=3.12,<3.13'], env: { PATH: shims } })).path).toBe(
+      path.join(root, 'versions', '3.12.1', 'bin', 'python3.12'),
+    );
+    expect((await findInterpreter({ constraints: ['>=3.12'], env: { PATH: shims } })).path).toBe(
+      path.join(root, 'versions', '3.13.0', 'bin', 'python3.13'),
+    );
   });
 
   it('names pyenv in the message when nothing fits', async () => {
     const error = await findInterpreter({ constraints: ['>=3.14'], env: { PATH: shims } }).catch((e: unknown) => e);
-    expect((error as Error).message).toMatch(new RegExp(`^no interpreter on PATH or in ${root}/versions satisfies CPython >=3.14 \\(found: python3 \\(cpython 3\\.11\\.7\\)\\): install one, choose one with the lock target's python option`));
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `^no interpreter on PATH or in ${root}/versions satisfies CPython >=3.14 \\(found: python3 \\(cpython 3\\.11\\.7\\)\\): install one, choose one with the lock target's python option`,
+      ),
+    );
   });
 });

@@ -97,7 +97,10 @@ function locate(nameOrPath: string, env: NodeJS.ProcessEnv): string | null {
  * sibling (as the archives' runtime finds it; running `pyenv root` would cost a shim's start).
  */
 export function pyenvRoot(env: NodeJS.ProcessEnv): string | null {
-  const roots = (env.PATH ?? '').split(path.delimiter).filter((d) => path.basename(d) === 'shims').map((d) => path.dirname(d));
+  const roots = (env.PATH ?? '')
+    .split(path.delimiter)
+    .filter((d) => path.basename(d) === 'shims')
+    .map((d) => path.dirname(d));
   return roots.find((root) => existsSync(path.join(root, 'versions'))) ?? null;
 }
 
@@ -154,7 +157,10 @@ export async function findInterpreter(opts: FindInterpreterOptions): Promise<Int
   if (chosen) {
     const source = opts.python ? 'python' : 'PEX_PYTHON';
     const file = locate(chosen, env);
-    if (!file) throw new PexError(`${source} '${chosen}' was not found${chosen.includes('/') ? '' : ' on PATH'}: install it, or set ${source} to another interpreter`);
+    if (!file)
+      throw new PexError(
+        `${source} '${chosen}' was not found${chosen.includes('/') ? '' : ' on PATH'}: install it, or set ${source} to another interpreter`,
+      );
     const interpreter = await inspectInterpreter(file);
     const why = unsuitable(interpreter, constraints);
     if (why) {

@@ -35,14 +35,14 @@ describe('parseRequirement', () => {
   });
 
   it('validates markers with and/or/parentheses and not in', () => {
-    expect(
-      parseRequirement('x; (sys_platform=="linux" or sys_platform == \'darwin\') and "win" not in platform_system').marker,
-    ).toBe('(sys_platform == "linux" or sys_platform == \'darwin\') and "win" not in platform_system');
+    expect(parseRequirement('x; (sys_platform=="linux" or sys_platform == \'darwin\') and "win" not in platform_system').marker).toBe(
+      '(sys_platform == "linux" or sys_platform == \'darwin\') and "win" not in platform_system',
+    );
   });
 
   it.each([
     ['==1.0', 'does not start with a project name'],
-    ['foo==', "is not an operator followed by a version"],
+    ['foo==', 'is not an operator followed by a version'],
     ['foo>=1.0.x', 'is not a PEP 440 version'],
     ['foo[bad extra]', 'is not an extra name'],
     ['foo; python_versio == "3"', 'unknown marker variable python_versio'],

@@ -30,7 +30,9 @@ const PEP440 =
 const SPEC_CLAUSE = /^(~=|===|==|!=|<=|>=|<|>)\s*(\S+)$/;
 
 function badRequirement(s: string, why: string): PexError {
-  return new PexError(`'${stripCredentials(s.trim())}' is not a valid requirement: ${why}; write it like 'black==23.1.0' or 'requests[socks]>=2.28'`);
+  return new PexError(
+    `'${stripCredentials(s.trim())}' is not a valid requirement: ${why}; write it like 'black==23.1.0' or 'requests[socks]>=2.28'`,
+  );
 }
 
 function normalizeSpecifier(s: string, text: string): string {
@@ -128,9 +130,7 @@ function parseOption(line: string): string {
   }
   const canonical = VALUE_OPTIONS[option];
   if (!canonical) {
-    throw new PexError(
-      `unknown option '${option}': only --index-url, --extra-index-url, --find-links and --no-index are supported here`,
-    );
+    throw new PexError(`unknown option '${option}': only --index-url, --extra-index-url, --find-links and --no-index are supported here`);
   }
   if (args.length !== 1 || args[0] === '') throw new PexError(`${option} takes exactly one value`);
   return `${canonical} ${args[0]}`;

@@ -6,7 +6,7 @@ import { inspectInterpreter, Interpreter } from '../python';
 import { parseRequirements } from '../requirements';
 import { resolve } from './resolve';
 import { buildTestWheel, isolatedPipEnv, testPython } from '../testing/wheels';
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+
 const { startIndex } = require('../../../scripts/lib/index-server');
 
 // pip's own configuration is how users point pip at their indexes; lock must honour all of it.
@@ -21,7 +21,9 @@ beforeAll(async () => {
   await buildTestWheel(path.join(dir, 'all'), { name: 'pexnx-beta', version: '1.0' });
   await buildTestWheel(path.join(dir, 'alpha-only'), { name: 'pexnx-alpha', version: '1.0', requires: ['pexnx-beta'] });
   await buildTestWheel(path.join(dir, 'beta-only'), { name: 'pexnx-beta', version: '1.0' });
-  interpreter = await inspectInterpreter(execFileSync(testPython, ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim());
+  interpreter = await inspectInterpreter(
+    execFileSync(testPython, ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim(),
+  );
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

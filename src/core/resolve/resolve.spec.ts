@@ -27,7 +27,9 @@ beforeAll(async () => {
   await buildTestWheel(wheels, { name: 'pexnx-beta', version: '1.0' });
   await buildTestWheel(wheels, { name: 'pexnx-beta', version: '2.0' });
   writeFileSync(path.join(wheels, 'pexnx-gamma-1.0.tar.gz'), 'an sdist pip may not use');
-  interpreter = await inspectInterpreter(execFileSync(testPython, ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim());
+  interpreter = await inspectInterpreter(
+    execFileSync(testPython, ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim(),
+  );
 });
 afterAll(() => rmSync(workspace, { recursive: true, force: true }));
 
@@ -156,21 +158,31 @@ sys.exit(code)
     const reqs = parseRequirements('x\n', 'r');
     const old = { ...interpreter, path: '/opt/py/bin/python3', pip: '22.1.2' };
     await expect(resolve({ interpreter: old, requirements: reqs, workspaceRoot: workspace, cwd: workspace })).rejects.toThrow(
-      "/opt/py/bin/python3 (Python " + interpreter.version.join('.') + ") has pip 22.1.2, but locking needs pip >= 22.2: run '/opt/py/bin/python3 -m pip install --upgrade pip'",
+      '/opt/py/bin/python3 (Python ' +
+        interpreter.version.join('.') +
+        ") has pip 22.1.2, but locking needs pip >= 22.2: run '/opt/py/bin/python3 -m pip install --upgrade pip'",
     );
     const none = { ...interpreter, pip: null };
-    await expect(resolve({ interpreter: none, requirements: reqs, workspaceRoot: workspace, cwd: workspace })).rejects.toThrow(/has no pip: run '.* -m ensurepip --upgrade'/);
+    await expect(resolve({ interpreter: none, requirements: reqs, workspaceRoot: workspace, cwd: workspace })).rejects.toThrow(
+      /has no pip: run '.* -m ensurepip --upgrade'/,
+    );
   });
 
   it('names an interpreter without pip (a venv made --without-pip) and writes no lock', async () => {
     const venv = path.join(workspace, 'no-pip-venv');
     execFileSync(testPython, ['-m', 'venv', '--without-pip', venv]);
-    const files = { workspaceRoot: workspace, requirementsFile: path.join(workspace, 'tools', 'x', 'requirements.txt'), lockFile: path.join(workspace, 'tools', 'x', 'pex.lock.json') };
+    const files = {
+      workspaceRoot: workspace,
+      requirementsFile: path.join(workspace, 'tools', 'x', 'requirements.txt'),
+      lockFile: path.join(workspace, 'tools', 'x', 'pex.lock.json'),
+    };
     writeFileSync(files.requirementsFile, 'pexnx-alpha\n');
     const error = await lockTool({ ...files, python: path.join(venv, 'bin', 'python'), env }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PexError);
     expect((error as Error).message).toMatch(
-      new RegExp(`^${venv}/bin/python[0-9.]* \\(Python [0-9.]+\\) has no pip: run '${venv}/bin/python[0-9.]* -m ensurepip --upgrade', or choose another interpreter with the python option$`),
+      new RegExp(
+        `^${venv}/bin/python[0-9.]* \\(Python [0-9.]+\\) has no pip: run '${venv}/bin/python[0-9.]* -m ensurepip --upgrade', or choose another interpreter with the python option$`,
+      ),
     );
     expect(existsSync(files.lockFile)).toBe(false);
   });

@@ -37,7 +37,9 @@ const MIN_PIP: [number, number] = [22, 2]; // the first pip with `install --repo
 function assertPipCanResolve(interpreter: Interpreter): void {
   const where = `${interpreter.path} (Python ${interpreter.version.join('.')})`;
   if (interpreter.pip === null) {
-    throw new PexError(`${where} has no pip: run '${interpreter.path} -m ensurepip --upgrade', or choose another interpreter with the python option`);
+    throw new PexError(
+      `${where} has no pip: run '${interpreter.path} -m ensurepip --upgrade', or choose another interpreter with the python option`,
+    );
   }
   const [major, minor] = interpreter.pip.split('.').map((n) => parseInt(n, 10));
   if (major < MIN_PIP[0] || (major === MIN_PIP[0] && (minor || 0) < MIN_PIP[1])) {
@@ -53,7 +55,9 @@ const isUrl = (s: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(s);
 function assertIndexOptions(index: IndexOptions, workspaceRoot: string): void {
   for (const [option, url] of [['indexUrl', index.indexUrl], ...(index.extraIndexUrls ?? []).map((u) => ['extraIndexUrls', u])]) {
     if (url !== undefined && !isUrl(url)) {
-      throw new PexError(`${option} '${stripCredentials(url)}' is not a URL: use https://<host>/simple, or file:///<dir> for a local index`);
+      throw new PexError(
+        `${option} '${stripCredentials(url)}' is not a URL: use https://<host>/simple, or file:///<dir> for a local index`,
+      );
     }
   }
   for (const link of index.findLinks ?? []) {
@@ -114,11 +118,16 @@ function resolutionError(stderr: string, interpreter: Interpreter): PexError {
       `${missing[1]} has no wheel or sdist for ${interpreter.tag} on the configured indexes (pip: ${problem}): check the name and the index options, or build a wheel into a --find-links directory`,
     );
   }
-  return new PexError(`pip could not resolve the requirements for ${interpreter.path} (Python ${interpreter.version.join('.')}): ${problem}; fix requirements.txt or the index options`);
+  return new PexError(
+    `pip could not resolve the requirements for ${interpreter.path} (Python ${interpreter.version.join('.')}): ${problem}; fix requirements.txt or the index options`,
+  );
 }
 
 /** A failure that kept pins may cause (a conflict), as opposed to one they cannot (the network, a missing name). */
-const pinConflict = (stderr: string) => /ResolutionImpossible|conflicting dependencies|Could not find a version that satisfies the requirement (?!.*\(from versions: none\))/.test(stripAnsi(stderr));
+const pinConflict = (stderr: string) =>
+  /ResolutionImpossible|conflicting dependencies|Could not find a version that satisfies the requirement (?!.*\(from versions: none\))/.test(
+    stripAnsi(stderr),
+  );
 
 /** `a, b, c and 4 more`: what a step line names. */
 function someNames(names: string[]): string {
@@ -142,7 +151,14 @@ async function pipReport(opts: ResolveOptions): Promise<ReportItem[]> {
       {
         interpreter,
         // Wheels and sdists, as pip chooses by default (`--only-binary=:all:` in requirements.txt forbids sdists).
-        args: (temp) => ['install', '--dry-run', '--ignore-installed', '--report', path.join(temp, 'report.json'), ...indexArgs(opts.index ?? {}, opts.workspaceRoot)],
+        args: (temp) => [
+          'install',
+          '--dry-run',
+          '--ignore-installed',
+          '--report',
+          path.join(temp, 'report.json'),
+          ...indexArgs(opts.index ?? {}, opts.workspaceRoot),
+        ],
         requirements: [...requirements.pipOptions, ...requirements.requirements],
         constraints: attempts[i],
         cwd: opts.cwd,
@@ -152,7 +168,8 @@ async function pipReport(opts: ResolveOptions): Promise<ReportItem[]> {
         },
       },
       (result, temp) => {
-        if (result.code === 0) return (JSON.parse(readFileSync(path.join(temp, 'report.json'), 'utf8')) as { install: ReportItem[] }).install;
+        if (result.code === 0)
+          return (JSON.parse(readFileSync(path.join(temp, 'report.json'), 'utf8')) as { install: ReportItem[] }).install;
         if (i < attempts.length - 1 && pinConflict(result.stderr)) return null;
         throw resolutionError(result.stderr, interpreter);
       },

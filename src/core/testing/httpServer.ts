@@ -4,7 +4,10 @@ import { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 
 /** Test support: serves a directory of wheels on 127.0.0.1 as a find-links page, behind basic auth. */
-export async function serveWheels(dir: string, credentials: { user: string; password: string }): Promise<{ port: number; close: () => Promise<void> }> {
+export async function serveWheels(
+  dir: string,
+  credentials: { user: string; password: string },
+): Promise<{ port: number; close: () => Promise<void> }> {
   const expected = 'Basic ' + Buffer.from(`${credentials.user}:${credentials.password}`).toString('base64');
   const server = createServer((req, res) => {
     if (req.headers.authorization !== expected) {

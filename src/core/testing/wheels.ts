@@ -37,7 +37,10 @@ export async function buildTestWheel(dir: string, wheel: TestWheel): Promise<str
   };
   if (wheel.consoleScripts) {
     files[`${info}/entry_points.txt`] =
-      '[console_scripts]\n' + Object.entries(wheel.consoleScripts).map(([k, v]) => `${k} = ${v}\n`).join('');
+      '[console_scripts]\n' +
+      Object.entries(wheel.consoleScripts)
+        .map(([k, v]) => `${k} = ${v}\n`)
+        .join('');
   }
   const record = Object.entries(files).map(([p, c]) => {
     const data = Buffer.from(c);

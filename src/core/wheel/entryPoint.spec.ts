@@ -13,7 +13,12 @@ beforeAll(async () => {
   const tool = await buildTestWheel(dir, {
     name: 'hellotool',
     version: '1.0',
-    files: { 'hellotool/cli/main.py': '', 'ns_pkg/part/mod.py': '', 'fast.cpython-311-x86_64-linux-gnu.so': '', 'hellotool-1.0.data/purelib/extra_mod.py': '' },
+    files: {
+      'hellotool/cli/main.py': '',
+      'ns_pkg/part/mod.py': '',
+      'fast.cpython-311-x86_64-linux-gnu.so': '',
+      'hellotool-1.0.data/purelib/extra_mod.py': '',
+    },
   });
   wheels = [{ filename: path.basename(tool), path: tool, sha256: '0'.repeat(64) }];
   mkdirSync(path.join(dir, 'src', 'mytool'), { recursive: true });

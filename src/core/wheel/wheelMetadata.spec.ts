@@ -18,7 +18,8 @@ describe('wheel scripts', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pex-wheelmeta-'));
 
   test('parseEntryPoints reads console and gui scripts only', () => {
-    const text = '[console_scripts]\nblack = black:patched_main\nblackd = blackd:patched_main [d]\n\n[gui_scripts]\nviewer=app.gui:run\n[flake8.extension]\nE = x:y\n';
+    const text =
+      '[console_scripts]\nblack = black:patched_main\nblackd = blackd:patched_main [d]\n\n[gui_scripts]\nviewer=app.gui:run\n[flake8.extension]\nE = x:y\n';
     expect(parseEntryPoints(text)).toEqual({ black: 'black:patched_main', blackd: 'blackd:patched_main', viewer: 'app.gui:run' });
   });
 

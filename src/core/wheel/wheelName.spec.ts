@@ -30,10 +30,13 @@ describe('parseWheelName', () => {
     ]);
   });
 
-  it.each(['foo-1.0.tar.gz', 'foo-1.0-py3-none.whl', 'foo-1.0-x-py3-none-any.whl', '../foo-1.0-py3-none-any.whl', 'f/o-1-py3-none-any.whl'])(
-    'rejects %s',
-    (name) => {
-      expect(() => parseWheelName(name)).toThrow(PexError);
-    },
-  );
+  it.each([
+    'foo-1.0.tar.gz',
+    'foo-1.0-py3-none.whl',
+    'foo-1.0-x-py3-none-any.whl',
+    '../foo-1.0-py3-none-any.whl',
+    'f/o-1-py3-none-any.whl',
+  ])('rejects %s', (name) => {
+    expect(() => parseWheelName(name)).toThrow(PexError);
+  });
 });

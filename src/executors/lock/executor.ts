@@ -24,8 +24,14 @@ export default async function lockExecutor(options: LockExecutorSchema, context:
       upgrade: { all: options.upgrade, packages },
       report,
     });
-    const summary = previous ? (changes.length ? `${changes.length} ${changes.length === 1 ? 'change' : 'changes'}:` : 'unchanged') : 'new lock:';
-    report.info(`locked ${lock.artifacts.length} distributions for ${lock.interpreter.tag} into ${path.relative(target.workspaceRoot, lockFile)}, ${summary}`);
+    const summary = previous
+      ? changes.length
+        ? `${changes.length} ${changes.length === 1 ? 'change' : 'changes'}:`
+        : 'unchanged'
+      : 'new lock:';
+    report.info(
+      `locked ${lock.artifacts.length} distributions for ${lock.interpreter.tag} into ${path.relative(target.workspaceRoot, lockFile)}, ${summary}`,
+    );
     for (const change of changes) report.info(`  ${change}`);
   });
 }

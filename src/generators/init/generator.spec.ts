@@ -60,10 +60,17 @@ describe('pex:init', () => {
     await initGenerator(tree);
     await initGenerator(tree);
     const nxJson = readNxJson(tree)!;
-    expect(nxJson.plugins).toEqual([{ plugin: 'pex', options: { lockTargetName: 'lock', pexTargetName: 'pex', venvTargetName: 'venv', runTargetName: 'run' } }]);
+    expect(nxJson.plugins).toEqual([
+      { plugin: 'pex', options: { lockTargetName: 'lock', pexTargetName: 'pex', venvTargetName: 'venv', runTargetName: 'run' } },
+    ]);
     expect(nxJson.sync?.globalGenerators).toEqual(['pex:sync']);
     expect(nxJson.targetDefaults?.['pex:pex']).toBeUndefined();
-    expect(tree.read('.gitignore', 'utf8')!.split('\n').filter((l) => l === 'dist')).toHaveLength(1);
+    expect(
+      tree
+        .read('.gitignore', 'utf8')!
+        .split('\n')
+        .filter((l) => l === 'dist'),
+    ).toHaveLength(1);
   });
 
   test('creates nx.json when there is none', async () => {
@@ -91,7 +98,9 @@ describe('pex:init', () => {
     const tree = oldWorkspace();
     await convert(tree);
     const nxJson = readNxJson(tree)!;
-    expect(nxJson.plugins).toEqual([{ plugin: 'pex', options: { lockTargetName: 'lock', pexTargetName: 'pex', venvTargetName: 'venv', runTargetName: 'run' } }]);
+    expect(nxJson.plugins).toEqual([
+      { plugin: 'pex', options: { lockTargetName: 'lock', pexTargetName: 'pex', venvTargetName: 'venv', runTargetName: 'run' } },
+    ]);
     // Only the field the user changed stays; it still applies to the inferred pex target by executor.
     expect(nxJson.targetDefaults).toEqual({ 'pex:pex': { cache: false }, build: { cache: true } });
     expect(readProjectConfiguration(tree, 'black').targets).toEqual({

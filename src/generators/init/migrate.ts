@@ -1,6 +1,22 @@
-import { getProjects, NxJsonConfiguration, readNxJson, TargetConfiguration, Tree, updateNxJson, updateProjectConfiguration } from '@nx/devkit';
+import {
+  getProjects,
+  NxJsonConfiguration,
+  readNxJson,
+  TargetConfiguration,
+  Tree,
+  updateNxJson,
+  updateProjectConfiguration,
+} from '@nx/devkit';
 import { isDeepStrictEqual } from 'node:util';
-import { defaultTargetNames, isPexEntry, LOCK_FILES, normalizeOptions, PLUGIN_NAME, pluginOptionsOf, REQUIREMENTS_FILE } from '../../plugins/options';
+import {
+  defaultTargetNames,
+  isPexEntry,
+  LOCK_FILES,
+  normalizeOptions,
+  PLUGIN_NAME,
+  pluginOptionsOf,
+  REQUIREMENTS_FILE,
+} from '../../plugins/options';
 
 /** The executor-keyed target defaults that pex:init wrote into nx.json before targets were inferred. */
 const executorKeyedDefaults: Record<string, Partial<TargetConfiguration>> = {
@@ -36,8 +52,13 @@ export const isToolProject = (tree: Tree, root: string) =>
   tree.exists(`${root}/${REQUIREMENTS_FILE}`) && LOCK_FILES.some((f) => tree.exists(`${root}/${f}`));
 
 /** Keeps only the fields a user changed from what pex:init wrote; undefined when nothing is left. */
-function customised(written: Partial<TargetConfiguration>, current: Partial<TargetConfiguration>): Partial<TargetConfiguration> | undefined {
-  const kept = Object.fromEntries(Object.entries(current).filter(([k, v]) => !isDeepStrictEqual(v, written[k as keyof TargetConfiguration])));
+function customised(
+  written: Partial<TargetConfiguration>,
+  current: Partial<TargetConfiguration>,
+): Partial<TargetConfiguration> | undefined {
+  const kept = Object.fromEntries(
+    Object.entries(current).filter(([k, v]) => !isDeepStrictEqual(v, written[k as keyof TargetConfiguration])),
+  );
   return Object.keys(kept).length ? kept : undefined;
 }
 
@@ -77,7 +98,9 @@ export function migrateToInferredTargets(tree: Tree): boolean {
       if (inferredName === targetName && isToolProject(tree, project.root)) {
         // What is left after the executor is an override of the inferred target.
         const { executor: _executor, ...rest } = target;
-        const overrides = Object.fromEntries(Object.entries(rest).filter(([, v]) => !(v && typeof v === 'object' && Object.keys(v).length === 0)));
+        const overrides = Object.fromEntries(
+          Object.entries(rest).filter(([, v]) => !(v && typeof v === 'object' && Object.keys(v).length === 0)),
+        );
         if (Object.keys(overrides).length) targets[targetName] = overrides;
         else delete targets[targetName];
         projectChanged = true;

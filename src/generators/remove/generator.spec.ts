@@ -38,7 +38,9 @@ describe('pex:remove', () => {
     const before = tree.listChanges().length;
     const error = await removeGenerator(tree, { projectName: 'black', skipFormat: true }).catch((e) => e);
     expect(error).toBeInstanceOf(PexError);
-    expect(error.message).toBe("'black' is still run by app:format, app:format-check: remove those targets, or pass --forceRemove to remove them too");
+    expect(error.message).toBe(
+      "'black' is still run by app:format, app:format-check: remove those targets, or pass --forceRemove to remove them too",
+    );
     expect(tree.listChanges()).toHaveLength(before);
   });
 

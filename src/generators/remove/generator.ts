@@ -29,14 +29,17 @@ export async function removeGenerator(tree: Tree, options: RemoveGeneratorSchema
   }
   if (consumers.length && !options.forceRemove) {
     const list = consumers.map(([p, t]) => `${p}:${t}`).join(', ');
-    throw new PexError(`'${name}' is still run by ${list}: remove ${consumers.length > 1 ? 'those targets' : 'that target'}, or pass --forceRemove to remove ${consumers.length > 1 ? 'them' : 'it'} too`);
+    throw new PexError(
+      `'${name}' is still run by ${list}: remove ${consumers.length > 1 ? 'those targets' : 'that target'}, or pass --forceRemove to remove ${consumers.length > 1 ? 'them' : 'it'} too`,
+    );
   }
   for (const [other, config] of projects) {
     if (other === name) continue;
     const targets = { ...config.targets };
     consumers.filter(([p]) => p === other).forEach(([, t]) => delete targets[t]);
     const implicit = config.implicitDependencies?.filter((d) => d !== name && d !== `!${name}`);
-    const changed = Object.keys(targets).length !== Object.keys(config.targets ?? {}).length || implicit?.length !== config.implicitDependencies?.length;
+    const changed =
+      Object.keys(targets).length !== Object.keys(config.targets ?? {}).length || implicit?.length !== config.implicitDependencies?.length;
     if (changed) updateProjectConfiguration(tree, other, { ...config, targets, ...(implicit ? { implicitDependencies: implicit } : {}) });
   }
   visitNotIgnoredFiles(tree, project.root, (file) => tree.delete(file));

@@ -44,12 +44,18 @@ describe('pex:sync', () => {
 
   test.each([
     ['requirements', () => write('tools/black/requirements.txt', 'black==24.1.0\n'), 'is stale against its requirements.txt'],
-    ['interpreters', () => write('tools/black/pex.lock.json', lockFor('black==23.1.0\n', ['>=3.9'])), 'was locked for interpreters [">=3.9"], not the lock target\'s interpreterConstraints []'],
+    [
+      'interpreters',
+      () => write('tools/black/pex.lock.json', lockFor('black==23.1.0\n', ['>=3.9'])),
+      'was locked for interpreters [">=3.9"], not the lock target\'s interpreterConstraints []',
+    ],
   ])('a lock stale against its %s is re-locked; when that fails the error is one line saying why', async (_what, change, why) => {
     change();
     const error = await syncGenerator(new FsTree(root, false)).catch((e) => e);
     expect(error).toBeInstanceOf(PexError);
-    expect(error.message).toMatch(new RegExp(`^pex: tools/black/pex.lock.json ${why.replace(/[[\]().]/g, '\\$&')}, and re-locking it failed: .*no-such-python3.99`));
+    expect(error.message).toMatch(
+      new RegExp(`^pex: tools/black/pex.lock.json ${why.replace(/[[\]().]/g, '\\$&')}, and re-locking it failed: .*no-such-python3.99`),
+    );
     expect(error.message).not.toContain('\n');
   });
 });

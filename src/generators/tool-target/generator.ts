@@ -23,7 +23,9 @@ export async function toolTargetGenerator(tree: Tree, options: ToolTargetGenerat
   // The tool's pex target: the one in its project.json, else the one the plugin infers.
   const explicitPex = Object.entries(tool?.targets ?? {}).find(([, t]) => t.executor === 'pex:pex')?.[0];
   if (!tool || (!explicitPex && !isToolProject(tree, tool.root))) {
-    throw new PexError(`'${options.tool}' is not a tool project (no requirements.txt and lock): create it with nx g pex:tool ${options.tool}`);
+    throw new PexError(
+      `'${options.tool}' is not a tool project (no requirements.txt and lock): create it with nx g pex:tool ${options.tool}`,
+    );
   }
   if (!projects.has(options.project)) {
     throw new PexError(`project '${options.project}' does not exist: check the name with nx show projects`);

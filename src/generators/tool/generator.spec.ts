@@ -17,8 +17,16 @@ describe('pex:tool input validation', () => {
     ['script and entry point together', { name: 'black', script: 'black', entryPoint: 'black:main' }, /--script and --entryPoint/],
     ['a malformed entry point', { name: 'black', entryPoint: 'black:' }, /--entryPoint 'black:' is not module or module:function/],
     ['bad interpreter constraints', { name: 'black', python: '>>3.9' }, /./],
-    ['a directory outside the workspace', { name: 'ev', directory: '../../evil' }, /^--directory \.\.\/\.\.\/evil is outside the workspace: give a folder inside it, e.g. tools\/ev$/],
-    ['an absolute directory outside the workspace', { name: 'ev', directory: '/tmp/evil' }, /--directory \/tmp\/evil is outside the workspace/],
+    [
+      'a directory outside the workspace',
+      { name: 'ev', directory: '../../evil' },
+      /^--directory \.\.\/\.\.\/evil is outside the workspace: give a folder inside it, e.g. tools\/ev$/,
+    ],
+    [
+      'an absolute directory outside the workspace',
+      { name: 'ev', directory: '/tmp/evil' },
+      /--directory \/tmp\/evil is outside the workspace/,
+    ],
     ['the workspace root itself', { name: 'ev', directory: 'tools/..' }, /--directory tools\/\.\. is outside the workspace/],
   ];
   test.each(cases)('rejects %s with one line and writes nothing', async (_what, options, message) => {
@@ -35,7 +43,9 @@ describe('pex:tool input validation', () => {
     const tree = createTreeWithEmptyWorkspace();
     addProjectConfiguration(tree, 'black', { root: 'tools/black' });
     await expect(toolGenerator(tree, { name: 'black' })).rejects.toThrow(/project 'black' already exists/);
-    await expect(toolGenerator(tree, { name: 'black2', directory: 'tools/black' })).rejects.toThrow(/tools\/black\/project.json already exists/);
+    await expect(toolGenerator(tree, { name: 'black2', directory: 'tools/black' })).rejects.toThrow(
+      /tools\/black\/project.json already exists/,
+    );
   });
 });
 

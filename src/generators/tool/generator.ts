@@ -38,7 +38,10 @@ const ENTRY_POINT = /^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*(:[A-Za-z_][\w]*(\.[A-Za-
 
 /** The project directory, relative to the workspace; a directory outside it is refused. */
 function projectDirectory(tree: Tree, name: string, given: string | undefined): string {
-  const directory = path.relative(tree.root, path.resolve(tree.root, given ?? `tools/${name}`)).split(path.sep).join('/');
+  const directory = path
+    .relative(tree.root, path.resolve(tree.root, given ?? `tools/${name}`))
+    .split(path.sep)
+    .join('/');
   if (directory === '' || directory === '..' || directory.startsWith('../') || path.isAbsolute(directory)) {
     throw new PexError(`--directory ${given} is outside the workspace: give a folder inside it, e.g. tools/${name}`);
   }
@@ -78,7 +81,10 @@ function normalize(tree: Tree, options: ToolGeneratorSchema): NormalizedOptions 
   }
   const constraints = options.python ? [options.python.trim()] : [];
   constraints.forEach((c) => parseConstraint(c));
-  const tags = (options.tags ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+  const tags = (options.tags ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
   return { name, directory, requirements, script: options.script, entryPoint: options.entryPoint, constraints, tags };
 }
 
@@ -144,7 +150,13 @@ export async function toolGenerator(tree: Tree, options: ToolGeneratorSchema): P
         index,
         report,
       });
-      const wheels = await fetchLockedWheels(lock, { workspaceRoot: tree.root, lockDir, pipOptions: requirements.pipOptions, index, report });
+      const wheels = await fetchLockedWheels(lock, {
+        workspaceRoot: tree.root,
+        lockDir,
+        pipOptions: requirements.pipOptions,
+        index,
+        report,
+      });
       const scripts = availableScripts(wheels.map((w) => w.path));
       if (o.script) {
         assertScriptExists(o.script, wheels, `--script ${o.script}`);

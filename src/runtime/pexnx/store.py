@@ -195,7 +195,9 @@ class _Entry:
         )
         if meta.get("Wheel-Version", "1.0").strip().split(".")[0] != "1":
             raise PexError(
-                "%s has Wheel-Version %s" % (name, meta["Wheel-Version"].strip()), self.where, "use a wheel in format 1.x"
+                "%s has Wheel-Version %s" % (name, meta["Wheel-Version"].strip()),
+                self.where,
+                "use a wheel in format 1.x",
             )
         data_dir = dist_info[: -len(".dist-info")] + ".data/"
         skip = {"%s/%s" % (dist_info, s) for s in _SKIP}
@@ -210,7 +212,9 @@ class _Entry:
                 if scheme in ("purelib", "platlib"):
                     scheme = "site"
                 elif scheme not in ("data", "headers", "scripts"):
-                    raise PexError("%s has an unknown .data scheme %r" % (name, scheme), self.where, "rebuild the wheel")
+                    raise PexError(
+                        "%s has an unknown .data scheme %r" % (name, scheme), self.where, "rebuild the wheel"
+                    )
                 rel = scheme + "/" + rest
             else:
                 rel = "site/" + path
@@ -300,7 +304,9 @@ class Store:
         locks = []
         try:
             for _, sha, _ in missing:  # sorted by sha: two builders never wait on each other in a cycle
-                locks.append(os.open(os.path.join(store, ".%s.lock" % sha), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644))
+                locks.append(
+                    os.open(os.path.join(store, ".%s.lock" % sha), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+                )
         except OSError:
             for fd in locks:
                 os.close(fd)

@@ -138,6 +138,7 @@ def _install_wheels(installer, work, archive, options, store):
     make_dirs(os.path.join(work, d) for d in dirs)
     installer.made_dirs(dirs)
     copies = [copy for plan in plans for copy in plan[2]]
+
     # A scratch store is this venv's alone: its files move into place. Entries found in a
     # store that could not be written to are still someone's: those are copied.
     def place(copy):

@@ -10,6 +10,7 @@ import posixpath
 
 from . import PexError, contract
 
+
 def _b64(digest):
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
