@@ -15,7 +15,7 @@ module.exports = defineConfig([
       // The test helpers in scripts/lib are plain CommonJS without types, shared with the Node
       // scripts: the TypeScript that uses them requires them.
       '@typescript-eslint/no-require-imports': ['error', { allow: ['/scripts/lib/'] }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true }],
     },
   },
   {

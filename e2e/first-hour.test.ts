@@ -70,7 +70,8 @@ describe('the first hour of a new user', () => {
     const relocated = infoLines(r.output).filter((l) => l.includes(' is not at '));
     expect(relocated).toHaveLength(4);
     expect(relocated).toContainEqual(
-      `hellotool-1.1.0-py3-none-any.whl is not at ${path.join(ws, 'wheels-a/hellotool-1.1.0-py3-none-any.whl')}: using file://${fs.realpathSync(moved)}/hellotool-1.1.0-py3-none-any.whl (same sha256)`,
+      `hellotool-1.1.0-py3-none-any.whl is not at ${path.join(ws, 'wheels-a/hellotool-1.1.0-py3-none-any.whl')}: using ` +
+        `file://${fs.realpathSync(moved)}/hellotool-1.1.0-py3-none-any.whl (same sha256)`,
     );
     expect(spawnSync(path.join(ws, 'dist/tools/hello/hello.pex'), ['--version'], { encoding: 'utf8', env: envWith(moved) }).stdout).toBe(
       'hellotool 1.1.0\n',
@@ -85,7 +86,10 @@ describe('the first hour of a new user', () => {
     expect(r.code).not.toBe(0);
     expect(errorLines(r.output)).toEqual([
       expect.stringMatching(
-        /^pex: tools\/broken\/pex\.lock\.json: entry point 'nosuchmod:main' names module 'nosuchmod', which neither the locked wheels nor the tool's sources provide \(top-level modules: .*hellotool.*\)/,
+        new RegExp(
+          /^pex: tools\/broken\/pex\.lock\.json: entry point 'nosuchmod:main' names module 'nosuchmod', which /.source +
+            /neither the locked wheels nor the tool's sources provide \(top-level modules: .*hellotool.*\)/.source,
+        ),
       ),
     ]);
     expect(hasStackTrace(r.output)).toBe(false);

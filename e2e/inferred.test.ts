@@ -270,7 +270,10 @@ describe('inferred targets', () => {
     const interpreters = runNx(ws, ['sync:check'], env);
     expect(interpreters.code).not.toBe(0);
     expect(interpreters.output).toMatch(
-      /pex: tools\/hello\/pex.lock.json was locked for interpreters \[\], not the lock target's interpreterConstraints \[">=3.9,<3.14"\]: run nx run hello:lock/,
+      new RegExp(
+        /pex: tools\/hello\/pex.lock.json was locked for interpreters \[\], not the lock target's /.source +
+          /interpreterConstraints \[">=3.9,<3.14"\]: run nx run hello:lock/.source,
+      ),
     );
   });
 
@@ -294,36 +297,41 @@ describe('inferred targets', () => {
     expect(fs.existsSync(path.join(ws, 'tools/solo'))).toBe(false);
   });
 
-  test('a tool named after no script of its wheels: one line says it will be an interpreter and lists the scripts; --script picks one per target', () => {
-    const ws = copy();
-    const r = runNx(ws, ['g', 'pex:tool', 'linters', '--requirements', 'hellotool==1.0.0', '--requirements', 'greetlib==1.2.0'], env);
-    expect(r.code).toBe(0);
-    const notes = r.output.split('\n').filter((l) => /interpreter/.test(l));
-    expect(notes).toEqual([
-      expect.stringContaining(
-        `[pex] 'linters' is not a console script of its wheels, so its archive will start a Python interpreter; scripts it could run: greet-py, greet-sh, hello`,
-      ),
-    ]);
-    expect(errorLines(r.output)).toEqual([]);
-    nx(ws, [
-      'g',
-      'pex:tool-target',
-      '--project',
-      'app',
-      '--tool',
-      'linters',
-      '--target',
-      'version',
-      '--script',
-      'hello',
-      '--args=--version',
-    ]);
-    nx(ws, ['g', 'pex:tool-target', '--project', 'app', '--tool', 'linters', '--target', 'greet', '--script', 'greet-py']);
-    expect(nx(ws, ['run', 'app:version'])).toMatch(/hellotool 1\.0\.0/);
-    expect(nx(ws, ['run', 'app:greet'])).toMatch(/greet-py ok/);
-    const archive = path.join(ws, 'dist/tools/linters/linters.pex');
-    expect(spawnSync(archive, ['-c', 'import greetlib; print("interpreter ok")'], { env, encoding: 'utf8' }).stdout.trim()).toBe(
-      'interpreter ok',
-    );
-  });
+  test(
+    'a tool named after no script of its wheels: one line says it will be an interpreter and lists the scripts; ' +
+      '--script picks one per target',
+    () => {
+      const ws = copy();
+      const r = runNx(ws, ['g', 'pex:tool', 'linters', '--requirements', 'hellotool==1.0.0', '--requirements', 'greetlib==1.2.0'], env);
+      expect(r.code).toBe(0);
+      const notes = r.output.split('\n').filter((l) => /interpreter/.test(l));
+      expect(notes).toEqual([
+        expect.stringContaining(
+          `[pex] 'linters' is not a console script of its wheels, so its archive will start a Python interpreter; ` +
+            `scripts it could run: greet-py, greet-sh, hello`,
+        ),
+      ]);
+      expect(errorLines(r.output)).toEqual([]);
+      nx(ws, [
+        'g',
+        'pex:tool-target',
+        '--project',
+        'app',
+        '--tool',
+        'linters',
+        '--target',
+        'version',
+        '--script',
+        'hello',
+        '--args=--version',
+      ]);
+      nx(ws, ['g', 'pex:tool-target', '--project', 'app', '--tool', 'linters', '--target', 'greet', '--script', 'greet-py']);
+      expect(nx(ws, ['run', 'app:version'])).toMatch(/hellotool 1\.0\.0/);
+      expect(nx(ws, ['run', 'app:greet'])).toMatch(/greet-py ok/);
+      const archive = path.join(ws, 'dist/tools/linters/linters.pex');
+      expect(spawnSync(archive, ['-c', 'import greetlib; print("interpreter ok")'], { env, encoding: 'utf8' }).stdout.trim()).toBe(
+        'interpreter ok',
+      );
+    },
+  );
 });

@@ -24,7 +24,8 @@ function row(name: string): string[] {
   return line.split(' | ').map((cell) => cell.replace(/^\| |\s*\|$/g, ''));
 }
 
-const names = (collection: string) => Object.keys(JSON.parse(readFileSync(path.join(root, collection), 'utf8'))[collection.replace('.json', '')]);
+const names = (collection: string) =>
+  Object.keys(JSON.parse(readFileSync(path.join(root, collection), 'utf8'))[collection.replace('.json', '')]);
 
 describe('README option tables', () => {
   test.each(names('executors.json'))('pex:%s lists exactly its schema options', (name) => {

@@ -3,7 +3,7 @@
 const http = require('node:http');
 const fs = require('node:fs');
 const path = require('node:path');
-const crypto = require('node:crypto');
+const nodeCrypto = require('node:crypto');
 const { startServerProcess } = require('./server-process');
 
 const canonical = (name) => name.toLowerCase().replace(/[-_.]+/g, '-');
@@ -39,7 +39,7 @@ function startIndex(dir, { auth, onRequest } = {}) {
       }
       const body = links
         .map((w) => {
-          const sha = crypto
+          const sha = nodeCrypto
             .createHash('sha256')
             .update(fs.readFileSync(path.join(dir, w)))
             .digest('hex');

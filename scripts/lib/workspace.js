@@ -42,6 +42,7 @@ function git(dir, args) {
 }
 
 // Nx colours its output when CI is set even without a terminal; tests read plain text.
+// eslint-disable-next-line no-control-regex -- matching the escape character is the point
 const plain = (text) => text.replace(/\x1b\[[0-9;]*m/g, '');
 
 /** Runs nx in the workspace; never throws, returns { code, stdout, stderr, output } without colours. */

@@ -132,7 +132,8 @@ export function assertScriptExists(script: string, wheels: WheelFile[], where: s
   const scripts = availableScripts(wheels.map((w) => w.path));
   if (!scripts.includes(script)) {
     throw new PexError(
-      `${where}: script '${script}' is not provided by the locked wheels; choose one of: ${scripts.join(', ') || '(none)'}, or use --entryPoint`,
+      `${where}: script '${script}' is not provided by the locked wheels; choose one of: ` +
+        `${scripts.join(', ') || '(none)'}, or use --entryPoint`,
     );
   }
 }

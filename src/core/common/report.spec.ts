@@ -37,7 +37,8 @@ describe('createReporter', () => {
     live.update('3 x');
     live.done();
     expect(tty.text).toBe(
-      '[pex] resolving black for cp311 with pip…\r[pex] resolving black for cp311 with pip… 12 distributions\r[pex] resolving black for cp311 with pip… 3 x             \n',
+      '[pex] resolving black for cp311 with pip…\r[pex] resolving black for cp311 with pip… 12 distributions\r[pex] ' +
+        'resolving black for cp311 with pip… 3 x             \n',
     );
   });
 

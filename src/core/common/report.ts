@@ -5,6 +5,7 @@
  */
 
 // CSI sequences (colours, cursor moves) and OSC ones (links, titles), as pip and rich emit them.
+// eslint-disable-next-line no-control-regex -- matching ESC and BEL is the point
 const ANSI = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]/g;
 
 export function stripAnsi(text: string): string {

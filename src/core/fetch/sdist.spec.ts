@@ -144,7 +144,10 @@ test('an sdist must be built by the Python version it was locked for', async () 
   }).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(PexError);
   expect((error as Error).message).toMatch(
-    /^pexnx-gamma-1\.0\.tar\.gz must be built by Python 3\.7 \(the lock's\), but .* is Python 3\.\d+: set the python option to a Python 3\.7$/,
+    new RegExp(
+      /^pexnx-gamma-1\.0\.tar\.gz must be built by Python 3\.7 \(the lock's\), but .* is Python 3\.\d+: set the /.source +
+        /python option to a Python 3\.7$/.source,
+    ),
   );
   expect(existsSync(builtDir(cacheDir, lock.artifacts[1], lock))).toBe(false);
 });

@@ -184,7 +184,9 @@ export async function fetchWheels(lock: Lockfile, opts: FetchOptions): Promise<W
     const lost = missing.find((m) => !found.has(m.artifact.filename));
     if (lost) {
       throw new PexError(
-        `${lost.from} does not exist (locked as ${lost.artifact.path ?? lost.artifact.url}): restore the file, or re-run the lock target; no configured index or find-links has a file with its sha256 (set findLinks to where it is now)`,
+        `${lost.from} does not exist (locked as ${lost.artifact.path ?? lost.artifact.url}): restore the file, or ` +
+          `re-run the lock target; no configured index or find-links has a file with its sha256 (set findLinks to where ` +
+          `it is now)`,
       );
     }
     downloads.push(

@@ -61,7 +61,8 @@ describe('keptPins', () => {
   it('refuses an upgradePackage the lock does not hold, naming what it holds', () => {
     expect(() => assertUpgradedPackagesExist(lock, { packages: ['clik'] }, 'tools/x/pex.lock.json')).toThrow(
       new PexError(
-        'upgradePackage clik: not in tools/x/pex.lock.json (locked: hellotool, greetlib); check the spelling, or add it to requirements.txt',
+        'upgradePackage clik: not in tools/x/pex.lock.json (locked: hellotool, greetlib); check the spelling, or add ' +
+          'it to requirements.txt',
       ),
     );
     expect(() => assertUpgradedPackagesExist(lock, { packages: ['Hellotool'] }, 'x')).not.toThrow();

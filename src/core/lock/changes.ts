@@ -28,7 +28,8 @@ export function assertUpgradedPackagesExist(next: Lockfile, upgrade: Upgrade, lo
   const unknown = (upgrade.packages ?? []).filter((p) => !locked.has(canonicalName(p)));
   if (unknown.length) {
     throw new PexError(
-      `upgradePackage ${unknown.join(', ')}: not in ${lockPath} (locked: ${[...locked].join(', ')}); check the spelling, or add it to requirements.txt`,
+      `upgradePackage ${unknown.join(', ')}: not in ${lockPath} (locked: ${[...locked].join(', ')}); check the ` +
+        `spelling, or add it to requirements.txt`,
     );
   }
 }

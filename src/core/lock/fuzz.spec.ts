@@ -32,7 +32,7 @@ function expectOnlyPexErrors<T>(inputs: T[], parse: (input: T) => unknown): { ok
       parse(input);
       ok++;
     } catch (err) {
-      if (!(err instanceof PexError)) throw new Error(`${JSON.stringify(input).slice(0, 300)} threw ${String(err)}`);
+      if (!(err instanceof PexError)) throw new Error(`${JSON.stringify(input).slice(0, 300)} threw ${String(err)}`, { cause: err });
       expect(err.message).not.toMatch(/\n/);
       refused++;
     }

@@ -82,15 +82,21 @@ describe('writeLockfile / readLockfile', () => {
     expect(() => readLockfile(file)).toThrow(new RegExp(`${file.replace(/[.]/g, '\\.')}:3: not valid JSON`));
   });
 
-  const breakages: Array<[string, (lock: any) => void, string]> = [
+  /** A lockfile as parsed JSON, loose enough for a case to break any field of it. */
+  interface LockJson {
+    [field: string]: unknown;
+    interpreter?: Record<string, unknown>;
+    artifacts: { [index: number]: Record<string, unknown> };
+  }
+  const breakages: Array<[string, (lock: LockJson) => void, string]> = [
     ['unknown lockVersion', (l) => (l.lockVersion = 3), 'lockVersion must be 1 or 2'],
     ['requirements not a list', (l) => (l.requirements = 'black'), 'requirements must be a list of strings'],
     ['missing pipOptions', (l) => delete l.pipOptions, 'pipOptions must be a list of strings'],
     ['bad requirementsHash', (l) => (l.requirementsHash = 'abc'), 'requirementsHash must be 64 lowercase hex digits'],
     ['hand-edited requirements', (l) => (l.requirements = ['black==24.1.0']), 'requirementsHash does not match'],
     ['interpreter missing', (l) => delete l.interpreter, 'interpreter must be an object'],
-    ['interpreter.version', (l) => (l.interpreter.version = 3.11), "interpreter.version must be a 'major.minor' string"],
-    ['interpreter.tag', (l) => (l.interpreter.tag = ''), 'interpreter.tag must be a string'],
+    ['interpreter.version', (l) => (l.interpreter!.version = 3.11), "interpreter.version must be a 'major.minor' string"],
+    ['interpreter.tag', (l) => (l.interpreter!.tag = ''), 'interpreter.tag must be a string'],
     ['bad constraint', (l) => (l.interpreterConstraints = ['>=three']), 'interpreterConstraints[0]'],
     ['artifacts not a list', (l) => (l.artifacts = {}), 'artifacts must be a list'],
     ['artifact sha256', (l) => (l.artifacts[1].sha256 = 'A'.repeat(64)), 'artifacts[1].sha256 must be 64 lowercase hex digits'],

@@ -4,7 +4,8 @@ import { pipProblemLine } from './pip';
 describe('pipProblemLine', () => {
   it("takes pip's first ERROR line, without credentials", () => {
     const stderr =
-      'WARNING: x\nERROR: Could not find a version that satisfies the requirement b (from versions: none) at https://u:p@host/\nERROR: No matching distribution found for b\n';
+      'WARNING: x\nERROR: Could not find a version that satisfies the requirement b (from versions: none) at ' +
+      'https://u:p@host/\nERROR: No matching distribution found for b\n';
     expect(pipProblemLine(stderr)).toBe('Could not find a version that satisfies the requirement b (from versions: none) at https://host/');
   });
 

@@ -31,7 +31,8 @@ export function pipProblemLine(stderr: string): string {
 export function requirePip(interpreter: Interpreter, purpose: string): void {
   if (interpreter.pip === null) {
     throw new PexError(
-      `${interpreter.path} has no pip, which ${purpose} needs: run '${interpreter.path} -m ensurepip --upgrade', or set the python option to another interpreter`,
+      `${interpreter.path} has no pip, which ${purpose} needs: run '${interpreter.path} -m ensurepip --upgrade', or ` +
+        `set the python option to another interpreter`,
     );
   }
 }
@@ -203,7 +204,8 @@ function downloadError(stderr: string, items: DownloadItem[]): PexError {
     );
   }
   return new PexError(
-    `pip could not download ${items.map((i) => i.filename).join(', ')}: ${pipProblemLine(stderr)}; check the network and the index credentials (netrc, keyring, PIP_INDEX_URL), or re-run the lock target`,
+    `pip could not download ${items.map((i) => i.filename).join(', ')}: ${pipProblemLine(stderr)}; check the network ` +
+      `and the index credentials (netrc, keyring, PIP_INDEX_URL), or re-run the lock target`,
   );
 }
 

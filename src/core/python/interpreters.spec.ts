@@ -83,7 +83,9 @@ describe('findInterpreter', () => {
     const error = await findInterpreter({ constraints: ['>=3.14'], env: env() }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PexError);
     expect((error as Error).message).toBe(
-      "no interpreter on PATH satisfies CPython >=3.14 (found: python3 (cpython 3.11.0), python (cpython 2.7.18)): install one, choose one with the lock target's python option (or PEX_PYTHON), or change the constraints (the lock target's interpreterConstraints, which pex:tool --python sets)",
+      'no interpreter on PATH satisfies CPython >=3.14 (found: python3 (cpython 3.11.0), python (cpython 2.7.18)): ' +
+        "install one, choose one with the lock target's python option (or PEX_PYTHON), or change the constraints (the " +
+        "lock target's interpreterConstraints, which pex:tool --python sets)",
     );
   });
 
@@ -92,7 +94,9 @@ describe('findInterpreter', () => {
     const error = await findInterpreter({ env: { PATH: empty } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PexError);
     expect((error as Error).message).toBe(
-      "no interpreter on PATH satisfies CPython >= 3.8 (found: none): install one, choose one with the lock target's python option (or PEX_PYTHON), or change the constraints (the lock target's interpreterConstraints, which pex:tool --python sets)",
+      "no interpreter on PATH satisfies CPython >= 3.8 (found: none): install one, choose one with the lock target's " +
+        "python option (or PEX_PYTHON), or change the constraints (the lock target's interpreterConstraints, which " +
+        'pex:tool --python sets)',
     );
     const missing = await findInterpreter({ python: '/nonexistent/python3', env: { PATH: empty } }).catch((e: unknown) => e);
     expect((missing as Error).message).toBe(
@@ -165,7 +169,8 @@ describe('pyenv versions that are installed but not active', () => {
     const error = await findInterpreter({ constraints: ['>=3.14'], env: { PATH: shims } }).catch((e: unknown) => e);
     expect((error as Error).message).toMatch(
       new RegExp(
-        `^no interpreter on PATH or in ${root}/versions satisfies CPython >=3.14 \\(found: python3 \\(cpython 3\\.11\\.7\\)\\): install one, choose one with the lock target's python option`,
+        `^no interpreter on PATH or in ${root}/versions satisfies CPython >=3.14 \\(found: python3 \\(cpython ` +
+          `3\\.11\\.7\\)\\): install one, choose one with the lock target's python option`,
       ),
     );
   });

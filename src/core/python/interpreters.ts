@@ -165,7 +165,8 @@ export async function findInterpreter(opts: FindInterpreterOptions): Promise<Int
     const why = unsuitable(interpreter, constraints);
     if (why) {
       throw new PexError(
-        `${source} '${chosen}' cannot be used: ${why}; set ${source} to another interpreter, or change the constraints (the lock target's interpreterConstraints, which pex:tool --python sets)`,
+        `${source} '${chosen}' cannot be used: ${why}; set ${source} to another interpreter, or change the constraints ` +
+          `(the lock target's interpreterConstraints, which pex:tool --python sets)`,
       );
     }
     return interpreter;
@@ -188,6 +189,8 @@ export async function findInterpreter(opts: FindInterpreterOptions): Promise<Int
   const wanted = constraints.length ? `CPython ${constraints.join(' or ')}` : 'CPython >= 3.8';
   const root = pyenvRoot(env);
   throw new PexError(
-    `no interpreter on PATH${root ? ` or in ${root}/versions` : ''} satisfies ${wanted} (found: ${seen.join(', ') || 'none'}): install one, choose one with the lock target's python option (or PEX_PYTHON), or change the constraints (the lock target's interpreterConstraints, which pex:tool --python sets)`,
+    `no interpreter on PATH${root ? ` or in ${root}/versions` : ''} satisfies ${wanted} (found: ` +
+      `${seen.join(', ') || 'none'}): install one, choose one with the lock target's python option (or PEX_PYTHON), or ` +
+      `change the constraints (the lock target's interpreterConstraints, which pex:tool --python sets)`,
   );
 }

@@ -68,7 +68,8 @@ test('an upgradePackage the lock does not hold is one line, and the lock is left
   const error = await relock('pexnx-alpha', { packages: ['pexnx-alfa'] }).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(PexError);
   expect((error as Error).message).toBe(
-    'upgradePackage pexnx-alfa: not in tools/x/pex.lock.json (locked: pexnx-alpha, pexnx-beta); check the spelling, or add it to requirements.txt',
+    'upgradePackage pexnx-alfa: not in tools/x/pex.lock.json (locked: pexnx-alpha, pexnx-beta); check the spelling, or ' +
+      'add it to requirements.txt',
   );
   expect(readFileSync(files().lockFile, 'utf8')).toBe(before);
 });

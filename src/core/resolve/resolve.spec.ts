@@ -181,7 +181,8 @@ sys.exit(code)
     expect(error).toBeInstanceOf(PexError);
     expect((error as Error).message).toMatch(
       new RegExp(
-        `^${venv}/bin/python[0-9.]* \\(Python [0-9.]+\\) has no pip: run '${venv}/bin/python[0-9.]* -m ensurepip --upgrade', or choose another interpreter with the python option$`,
+        `^${venv}/bin/python[0-9.]* \\(Python [0-9.]+\\) has no pip: run '${venv}/bin/python[0-9.]* -m ensurepip ` +
+          `--upgrade', or choose another interpreter with the python option$`,
       ),
     );
     expect(existsSync(files.lockFile)).toBe(false);

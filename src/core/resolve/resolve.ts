@@ -44,7 +44,8 @@ function assertPipCanResolve(interpreter: Interpreter): void {
   const [major, minor] = interpreter.pip.split('.').map((n) => parseInt(n, 10));
   if (major < MIN_PIP[0] || (major === MIN_PIP[0] && (minor || 0) < MIN_PIP[1])) {
     throw new PexError(
-      `${where} has pip ${interpreter.pip}, but locking needs pip >= ${MIN_PIP.join('.')}: run '${interpreter.path} -m pip install --upgrade pip', or choose another interpreter with the python option`,
+      `${where} has pip ${interpreter.pip}, but locking needs pip >= ${MIN_PIP.join('.')}: run '${interpreter.path} -m ` +
+        `pip install --upgrade pip', or choose another interpreter with the python option`,
     );
   }
 }
@@ -101,7 +102,8 @@ function artifactOf(item: ReportItem): UnhashedArtifact {
   const filename = decodeURIComponent(path.posix.basename(new URL(info.url).pathname));
   if (!info.archive_info || !(filename.endsWith('.whl') || parseSdistName(filename))) {
     throw new PexError(
-      `${name} ${version} comes from ${url}, not from a wheel or an sdist file: lock a released version, or build a wheel into a --find-links directory`,
+      `${name} ${version} comes from ${url}, not from a wheel or an sdist file: lock a released version, or build a ` +
+        `wheel into a --find-links directory`,
     );
   }
   if (filename.endsWith('.whl')) parseWheelName(filename);
@@ -115,19 +117,20 @@ function resolutionError(stderr: string, interpreter: Interpreter): PexError {
   const missing = /Could not find a version that satisfies the requirement (\S+) \(from versions: none\)/.exec(problem);
   if (missing) {
     return new PexError(
-      `${missing[1]} has no wheel or sdist for ${interpreter.tag} on the configured indexes (pip: ${problem}): check the name and the index options, or build a wheel into a --find-links directory`,
+      `${missing[1]} has no wheel or sdist for ${interpreter.tag} on the configured indexes (pip: ${problem}): check ` +
+        `the name and the index options, or build a wheel into a --find-links directory`,
     );
   }
   return new PexError(
-    `pip could not resolve the requirements for ${interpreter.path} (Python ${interpreter.version.join('.')}): ${problem}; fix requirements.txt or the index options`,
+    `pip could not resolve the requirements for ${interpreter.path} (Python ${interpreter.version.join('.')}): ` +
+      `${problem}; fix requirements.txt or the index options`,
   );
 }
 
 /** A failure that kept pins may cause (a conflict), as opposed to one they cannot (the network, a missing name). */
-const pinConflict = (stderr: string) =>
-  /ResolutionImpossible|conflicting dependencies|Could not find a version that satisfies the requirement (?!.*\(from versions: none\))/.test(
-    stripAnsi(stderr),
-  );
+const PIN_CONFLICT =
+  /ResolutionImpossible|conflicting dependencies|Could not find a version that satisfies the requirement (?!.*\(from versions: none\))/;
+const pinConflict = (stderr: string) => PIN_CONFLICT.test(stripAnsi(stderr));
 
 /** `a, b, c and 4 more`: what a step line names. */
 function someNames(names: string[]): string {

@@ -14,8 +14,8 @@ require.extensions['.ts'] = (module, file) => {
 };
 
 const [file, name, args] = process.argv.slice(2);
-require(file)
-  [name](...JSON.parse(args))
+const loaded = require(file);
+loaded[name](...JSON.parse(args))
   .then(() => process.stdout.write('done\n'))
   .catch((err) => {
     process.stderr.write(`${err.message}\n`);

@@ -4,7 +4,8 @@ import { PexError } from '../common';
 import { wheelEntries } from './wheelMetadata';
 import { WheelFile } from './wheelFile';
 
-// A module file as a wheel or a source dir holds it: `a/b.py`, `a/b/__init__.py`, `a/b.cpython-311-x86_64-linux-gnu.so`, `a/b/` (namespace).
+// A module file as a wheel or a source dir holds it: `a/b.py`, `a/b/__init__.py`,
+// `a/b.cpython-311-x86_64-linux-gnu.so`, `a/b/` (namespace).
 const MODULE_FILE = /^(.+?)(?:\/__init__\.py|\.py|\.[^/]*\.(?:so|pyd)|\.(?:so|pyd))?$/;
 
 /** Dotted names of the modules and packages in a list of site-packages-relative paths. */
@@ -43,6 +44,8 @@ export function assertEntryPointModule(entryPoint: string, wheels: WheelFile[], 
   const top = [...modules].filter((m) => !m.includes('.')).sort();
   const shown = top.length > 12 ? `${top.slice(0, 12).join(', ')}, …` : top.join(', ') || '(none)';
   throw new PexError(
-    `${where}: entry point '${entryPoint}' names module '${module}', which neither the locked wheels nor the tool's sources provide (top-level modules: ${shown}): fix the entry point, or add the distribution that provides it to requirements.txt`,
+    `${where}: entry point '${entryPoint}' names module '${module}', which neither the locked wheels nor the tool's ` +
+      `sources provide (top-level modules: ${shown}): fix the entry point, or add the distribution that provides it to ` +
+      `requirements.txt`,
   );
 }

@@ -19,7 +19,8 @@ describe('wheel scripts', () => {
 
   test('parseEntryPoints reads console and gui scripts only', () => {
     const text =
-      '[console_scripts]\nblack = black:patched_main\nblackd = blackd:patched_main [d]\n\n[gui_scripts]\nviewer=app.gui:run\n[flake8.extension]\nE = x:y\n';
+      '[console_scripts]\nblack = black:patched_main\nblackd = blackd:patched_main ' +
+      '[d]\n\n[gui_scripts]\nviewer=app.gui:run\n[flake8.extension]\nE = x:y\n';
     expect(parseEntryPoints(text)).toEqual({ black: 'black:patched_main', blackd: 'blackd:patched_main', viewer: 'app.gui:run' });
   });
 

@@ -30,7 +30,8 @@ export default async function lockExecutor(options: LockExecutorSchema, context:
         : 'unchanged'
       : 'new lock:';
     report.info(
-      `locked ${lock.artifacts.length} distributions for ${lock.interpreter.tag} into ${path.relative(target.workspaceRoot, lockFile)}, ${summary}`,
+      `locked ${lock.artifacts.length} distributions for ${lock.interpreter.tag} into ` +
+        `${path.relative(target.workspaceRoot, lockFile)}, ${summary}`,
     );
     for (const change of changes) report.info(`  ${change}`);
   });

@@ -24,7 +24,8 @@ export default async function pexExecutor(options: PexExecutorSchema, context: E
       pluginVersion,
     });
     report.info(
-      `wrote ${path.relative(target.workspaceRoot, archive.path)} (${(archive.size / 1024).toFixed(0)} KiB, pex_hash ${archive.pexHash.slice(0, 12)})`,
+      `wrote ${path.relative(target.workspaceRoot, archive.path)} (${(archive.size / 1024).toFixed(0)} KiB, pex_hash ` +
+        `${archive.pexHash.slice(0, 12)})`,
     );
   });
 }

@@ -30,7 +30,8 @@ export async function removeGenerator(tree: Tree, options: RemoveGeneratorSchema
   if (consumers.length && !options.forceRemove) {
     const list = consumers.map(([p, t]) => `${p}:${t}`).join(', ');
     throw new PexError(
-      `'${name}' is still run by ${list}: remove ${consumers.length > 1 ? 'those targets' : 'that target'}, or pass --forceRemove to remove ${consumers.length > 1 ? 'them' : 'it'} too`,
+      `'${name}' is still run by ${list}: remove ${consumers.length > 1 ? 'those targets' : 'that target'}, or pass ` +
+        `--forceRemove to remove ${consumers.length > 1 ? 'them' : 'it'} too`,
     );
   }
   for (const [other, config] of projects) {

@@ -13,7 +13,10 @@ function staleness(lock: Lockfile | undefined, hash: string, constraints: string
   if (!lock) return 'is not a valid lock';
   if (lock.requirementsHash !== hash) return `is stale against its ${REQUIREMENTS_FILE}`;
   if (!isDeepStrictEqual([...lock.interpreterConstraints].sort(), [...constraints].sort())) {
-    return `was locked for interpreters ${JSON.stringify(lock.interpreterConstraints)}, not the lock target's interpreterConstraints ${JSON.stringify(constraints)}`;
+    return (
+      `was locked for interpreters ${JSON.stringify(lock.interpreterConstraints)}, ` +
+      `not the lock target's interpreterConstraints ${JSON.stringify(constraints)}`
+    );
   }
   return undefined;
 }

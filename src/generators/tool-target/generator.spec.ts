@@ -20,18 +20,21 @@ describe('pex:tool-target', () => {
   const make = (tree: ReturnType<typeof workspace>, options: Parameters<typeof toolTargetGenerator>[1]) =>
     toolTargetGenerator(tree, { skipFormat: true, ...options });
 
-  test("adds a cached pex:run target with the project files and the tool lock as inputs, depending on exactly the tool's pex target", async () => {
-    const tree = workspace();
-    await make(tree, { project: 'app', tool: 'black', target: 'format', args: '--check {projectRoot}' });
-    expect(readProjectConfiguration(tree, 'app').targets?.format).toEqual({
-      executor: 'pex:run',
-      cache: true,
-      inputs: ['{projectRoot}/**/*', '{workspaceRoot}/tools/black/pex.lock.json', '{workspaceRoot}/tools/black/src/**/*'],
-      dependsOn: [{ projects: ['black'], target: 'pex' }],
-      options: { tool: 'black', args: ['--check', '{projectRoot}'] },
-    });
-    expect(readNxJson(tree)?.plugins).toEqual([expect.objectContaining({ plugin: 'pex' })]);
-  });
+  test(
+    'adds a cached pex:run target with the project files and the tool lock as inputs, ' + "depending on exactly the tool's pex target",
+    async () => {
+      const tree = workspace();
+      await make(tree, { project: 'app', tool: 'black', target: 'format', args: '--check {projectRoot}' });
+      expect(readProjectConfiguration(tree, 'app').targets?.format).toEqual({
+        executor: 'pex:run',
+        cache: true,
+        inputs: ['{projectRoot}/**/*', '{workspaceRoot}/tools/black/pex.lock.json', '{workspaceRoot}/tools/black/src/**/*'],
+        dependsOn: [{ projects: ['black'], target: 'pex' }],
+        options: { tool: 'black', args: ['--check', '{projectRoot}'] },
+      });
+      expect(readNxJson(tree)?.plugins).toEqual([expect.objectContaining({ plugin: 'pex' })]);
+    },
+  );
 
   test("--script picks one tool of a multi-tool archive; the pex target's name follows the plugin options", async () => {
     const tree = workspace();

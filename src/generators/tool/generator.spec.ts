@@ -50,22 +50,26 @@ describe('pex:tool input validation', () => {
 });
 
 describe('pex:tool writes only the tree', () => {
-  test('requirements.txt, a project.json without pex/venv/lock/run targets of its own, and the plugin entry; the lock is left to the task', async () => {
-    const tree = createTreeWithEmptyWorkspace();
-    const task = await toolGenerator(tree, { name: 'black', requirements: ['black==23.1.0'], tags: 'tool', skipFormat: true });
-    expect(typeof task).toBe('function');
-    expect(tree.read('tools/black/requirements.txt', 'utf8')).toBe('black==23.1.0\n');
-    expect(readJson(tree, 'tools/black/project.json')).toEqual({
-      name: 'black',
-      $schema: '../../node_modules/nx/schemas/project-schema.json',
-      '// targets': 'to see all targets run: nx show project black --web',
-      projectType: 'application',
-      tags: ['tool'],
-      targets: {},
-    });
-    expect(tree.exists('tools/black/pex.lock.json')).toBe(false);
-    expect(readJson(tree, 'nx.json').plugins).toEqual([expect.objectContaining({ plugin: 'pex' })]);
-  });
+  test(
+    'requirements.txt, a project.json without pex/venv/lock/run targets of its own, and the plugin entry; ' +
+      'the lock is left to the task',
+    async () => {
+      const tree = createTreeWithEmptyWorkspace();
+      const task = await toolGenerator(tree, { name: 'black', requirements: ['black==23.1.0'], tags: 'tool', skipFormat: true });
+      expect(typeof task).toBe('function');
+      expect(tree.read('tools/black/requirements.txt', 'utf8')).toBe('black==23.1.0\n');
+      expect(readJson(tree, 'tools/black/project.json')).toEqual({
+        name: 'black',
+        $schema: '../../node_modules/nx/schemas/project-schema.json',
+        '// targets': 'to see all targets run: nx show project black --web',
+        projectType: 'application',
+        tags: ['tool'],
+        targets: {},
+      });
+      expect(tree.exists('tools/black/pex.lock.json')).toBe(false);
+      expect(readJson(tree, 'nx.json').plugins).toEqual([expect.objectContaining({ plugin: 'pex' })]);
+    },
+  );
 
   test('--script, --entryPoint and --python become overrides of the inferred targets', async () => {
     const tree = createTreeWithEmptyWorkspace();

@@ -165,7 +165,8 @@ export async function toolGenerator(tree: Tree, options: ToolGeneratorSchema): P
       } else if (!o.entryPoint) {
         report.info(
           `'${o.name}' is not a console script of its wheels, so its archive will start a Python interpreter; ` +
-            `scripts it could run: ${scripts.join(', ') || '(none)'} (set one as "script" in the ${names.pexTargetName} target's options, or give pex:run or pex:tool-target a script)`,
+            `scripts it could run: ${scripts.join(', ') || '(none)'} (set one as "script" in the ` +
+            `${names.pexTargetName} target's options, or give pex:run or pex:tool-target a script)`,
         );
       }
       writeLockfile(path.join(tree.root, lockFile), lock);
