@@ -145,7 +145,7 @@ describe('inferred targets', () => {
     config.targets.pex.options.outputPath = 'dist/bin/hello.pex';
     write(ws, 'tools/hello/project.json', JSON.stringify(config, null, 2));
     const built = nx(ws, ['run', 'hello:pex']);
-    expect(built).toMatch(/pex: wrote dist\/bin\/hello.pex/);
+    expect(built).toMatch(/\[pex\] wrote dist\/bin\/hello.pex/);
     expect(fs.existsSync(path.join(ws, 'dist/bin/hello.pex'))).toBe(true);
     fs.rmSync(path.join(ws, 'dist'), { recursive: true });
     const restored = nx(ws, ['run', 'hello:pex']);
