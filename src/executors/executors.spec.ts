@@ -38,12 +38,12 @@ function snapshot(): Record<string, string> {
 
 const pexDefaults = {
   requirements: '{projectRoot}/requirements.txt',
-  lockFile: '{projectRoot}/pex.lock.json',
+  lockFile: '{projectRoot}/pylock.toml',
   outputPath: 'dist/{projectRoot}/{projectName}.pex',
   sources: '{projectRoot}/src',
   script: 'hello',
 };
-const lockDefaults = { requirements: '{projectRoot}/requirements.txt', lockFile: '{projectRoot}/pex.lock.json', python: testPython };
+const lockDefaults = { requirements: '{projectRoot}/requirements.txt', lockFile: '{projectRoot}/pylock.toml', python: testPython };
 const venvDefaults = { archive: 'dist/{projectRoot}/{projectName}.pex', outputPath: 'dist/{projectRoot}/venv', compile: false };
 
 beforeAll(async () => {
@@ -90,7 +90,7 @@ const cases: Case[] = [
   ['lock: interpreterConstraints no Python meets', () => lockExecutor({ ...lockDefaults, python: undefined, interpreterConstraints: ['>=4'] }, context()), />=4/],
   ['lock: findLinks that does not exist', () => lockExecutor({ ...lockDefaults, findLinks: ['/nonexistent/wheels'], noIndex: true }, context()), /findLinks '\/nonexistent\/wheels' does not exist/],
   ['lock: a malformed indexUrl', () => lockExecutor({ ...lockDefaults, indexUrl: 'not a url' }, context()), /indexUrl 'not a url' is not a URL: use https:/],
-  ['lock: lockFile below a file', () => lockExecutor({ ...lockDefaults, lockFile: '{projectRoot}/requirements.txt/pex.lock.json' }, context()), /cannot write .*pex.lock.json: a parent is a file/],
+  ['lock: lockFile below a file', () => lockExecutor({ ...lockDefaults, lockFile: '{projectRoot}/requirements.txt/pylock.toml' }, context()), /cannot write .*pylock.toml: a parent is a file/],
   ['venv: a missing archive', () => venvExecutor({ ...venvDefaults, archive: 'dist/nope.pex' }, context()), /dist\/nope.pex does not exist/],
   ['venv: outputPath that is a file', () => venvExecutor({ ...venvDefaults, outputPath: '{projectRoot}/requirements.txt' }, context()), /requirements.txt exists and is not a venv/],
   ['venv: outputPath that is a non-venv directory', () => venvExecutor({ ...venvDefaults, outputPath: '{projectRoot}' }, context()), /tools\/hello exists and is not a venv: move it away/],

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { PexError } from '../common';
@@ -52,6 +52,7 @@ describe('resolve', () => {
         version: '1.0',
         filename: 'pexnx_alpha-1.0-py3-none-any.whl',
         path: 'wheels/pexnx_alpha-1.0-py3-none-any.whl',
+        size: statSync(path.join(wheels, 'pexnx_alpha-1.0-py3-none-any.whl')).size,
         sha256: await sha256File(path.join(wheels, 'pexnx_alpha-1.0-py3-none-any.whl')),
       },
       {
@@ -59,11 +60,11 @@ describe('resolve', () => {
         version: '2.0',
         filename: 'pexnx_beta-2.0-py3-none-any.whl',
         path: 'wheels/pexnx_beta-2.0-py3-none-any.whl',
+        size: statSync(path.join(wheels, 'pexnx_beta-2.0-py3-none-any.whl')).size,
         sha256: await sha256File(path.join(wheels, 'pexnx_beta-2.0-py3-none-any.whl')),
       },
     ]);
     expect(lock).toMatchObject({
-      lockVersion: 2,
       requirements: ['pexnx-alpha'],
       pipOptions: ['--no-index', '--find-links ./wheels'],
       requirementsHash: requirementsHash(parseRequirements(text, 'r')),
@@ -165,7 +166,7 @@ sys.exit(code)
   it('names an interpreter without pip (a venv made --without-pip) and writes no lock', async () => {
     const venv = path.join(workspace, 'no-pip-venv');
     execFileSync(testPython, ['-m', 'venv', '--without-pip', venv]);
-    const files = { workspaceRoot: workspace, requirementsFile: path.join(workspace, 'tools', 'x', 'requirements.txt'), lockFile: path.join(workspace, 'tools', 'x', 'pex.lock.json') };
+    const files = { workspaceRoot: workspace, requirementsFile: path.join(workspace, 'tools', 'x', 'requirements.txt'), lockFile: path.join(workspace, 'tools', 'x', 'pylock.toml') };
     writeFileSync(files.requirementsFile, 'pexnx-alpha\n');
     const error = await lockTool({ ...files, python: path.join(venv, 'bin', 'python'), env }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PexError);

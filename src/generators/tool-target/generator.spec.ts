@@ -13,7 +13,7 @@ describe('pex:tool-target', () => {
     const tree = createTreeWithEmptyWorkspace();
     addProjectConfiguration(tree, 'black', { root: 'tools/black', targets: {} });
     tree.write('tools/black/requirements.txt', 'black==23.1.0\n');
-    tree.write('tools/black/pex.lock.json', '{}\n');
+    tree.write('tools/black/pylock.toml', '{}\n');
     addProjectConfiguration(tree, 'app', { root: 'apps/app', targets: {} });
     return tree;
   };
@@ -26,7 +26,7 @@ describe('pex:tool-target', () => {
     expect(readProjectConfiguration(tree, 'app').targets?.format).toEqual({
       executor: 'pex:run',
       cache: true,
-      inputs: ['{projectRoot}/**/*', '{workspaceRoot}/tools/black/pex.lock.json', '{workspaceRoot}/tools/black/src/**/*'],
+      inputs: ['{projectRoot}/**/*', '{workspaceRoot}/tools/black/pylock.toml', '{workspaceRoot}/tools/black/src/**/*'],
       dependsOn: [{ projects: ['black'], target: 'pex' }],
       options: { tool: 'black', args: ['--check', '{projectRoot}'] },
     });
