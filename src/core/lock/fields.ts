@@ -44,4 +44,3 @@ export function checkFilename(artifact: LockedArtifact, at: string, key: string)
     throw new Malformed(`${at}: filename ${artifact.filename} is not ${artifact.name} ${artifact.version}`);
   }
 }
-

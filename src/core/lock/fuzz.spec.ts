@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
 import { PexError } from '../common';
-import { formatLockfile, Lockfile, readLockfile } from './lockfile';
+import { formatLockfile, LockedArtifact, Lockfile, readLockfile } from './lockfile';
 import { parseRequirement, parseRequirements, requirementsHash } from '../requirements';
 import { buildTestWheel } from '../testing/wheels';
 import { readWheelScripts } from '../wheel';
@@ -86,7 +86,11 @@ describe('fuzzed input gives a PexError, never another exception', () => {
 
   test('wheel names', () => {
     const rng = prng(1);
-    const seeds = ['black-23.1.0-py3-none-any.whl', 'numpy-1.26.4-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl', 'a-1-1b-py2.py3-none-any.whl'];
+    const seeds = [
+      'black-23.1.0-py3-none-any.whl',
+      'numpy-1.26.4-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl',
+      'a-1-1b-py2.py3-none-any.whl',
+    ];
     const inputs = Array.from({ length: 1500 }, () => mutateText(rng, rng.pick(seeds), '-_.!+a1 /\\\u00e9.whl'));
     const { ok, refused } = expectOnlyPexErrors(inputs, parseWheelName);
     expect(ok).toBeGreaterThan(0);
@@ -108,7 +112,9 @@ describe('fuzzed input gives a PexError, never another exception', () => {
     expect(ok).toBeGreaterThan(0);
     expect(refused).toBeGreaterThan(0);
     const files = Array.from({ length: 300 }, () =>
-      Array.from({ length: 1 + rng.int(4) }, () => mutateText(rng, rng.pick([...seeds, '--index-url https://x/simple', '-r other.txt', '--no-index']), alphabet)).join('\n'),
+      Array.from({ length: 1 + rng.int(4) }, () =>
+        mutateText(rng, rng.pick([...seeds, '--index-url https://x/simple', '-r other.txt', '--no-index']), alphabet),
+      ).join('\n'),
     );
     expectOnlyPexErrors(files, (text) => parseRequirements(text, 'requirements.txt'));
   });
@@ -120,16 +126,36 @@ describe('fuzzed input gives a PexError, never another exception', () => {
     interpreter: { implementation: 'cpython', version: '3.11', tag: 'cp311', platform: 'linux_x86_64' },
     interpreterConstraints: ['>=3.8,<3.14'],
     artifacts: [
-      { name: 'hellotool', version: '1.0.0', filename: 'hellotool-1.0.0-py3-none-any.whl', url: 'https://example.com/h.whl', sha256: 'a'.repeat(64) },
-      { name: 'greetlib', version: '1.2.0', filename: 'greetlib-1.2.0-py3-none-any.whl', path: 'wheels/g.whl', size: 1234, sha256: 'b'.repeat(64) },
+      {
+        name: 'hellotool',
+        version: '1.0.0',
+        filename: 'hellotool-1.0.0-py3-none-any.whl',
+        url: 'https://example.com/h.whl',
+        sha256: 'a'.repeat(64),
+      },
+      {
+        name: 'greetlib',
+        version: '1.2.0',
+        filename: 'greetlib-1.2.0-py3-none-any.whl',
+        path: 'wheels/g.whl',
+        size: 1234,
+        sha256: 'b'.repeat(64),
+      },
       { name: 'gamma', version: '0.1', filename: 'gamma-0.1.tar.gz', url: 'https://example.com/gamma-0.1.tar.gz', sha256: 'c'.repeat(64) },
     ],
   };
 
   test('JSON lock files of earlier versions', () => {
     const rng = prng(3);
-    const { size: _, ...greetlib } = fuzzLock.artifacts[1];
-    const legacy = { lockVersion: 2, ...fuzzRequirements, requirementsHash: fuzzLock.requirementsHash, interpreter: fuzzLock.interpreter, interpreterConstraints: fuzzLock.interpreterConstraints };
+    const greetlib: Partial<LockedArtifact> = { ...fuzzLock.artifacts[1] };
+    delete greetlib.size;
+    const legacy = {
+      lockVersion: 2,
+      ...fuzzRequirements,
+      requirementsHash: fuzzLock.requirementsHash,
+      interpreter: fuzzLock.interpreter,
+      interpreterConstraints: fuzzLock.interpreterConstraints,
+    };
     const text = JSON.stringify(
       { ...legacy, artifacts: [fuzzLock.artifacts[0], greetlib, { ...fuzzLock.artifacts[2], url: 'file:wheels/gamma-0.1.tar.gz' }] },
       null,

@@ -16,17 +16,32 @@ const URL_FORM = /^(https?:\/\/[^\s/]+\/|file:)[^\s]+$/i;
 
 function validate(data: unknown): Lockfile {
   const root = field<Record<string, unknown>>(data, 'the top level', 'a JSON object', isObject);
-  const lockVersion = field<1 | 2>(root.lockVersion, 'lockVersion', '1 or 2 (the lock versions this plugin reads)', (v) => v === 1 || v === 2);
+  const lockVersion = field<1 | 2>(
+    root.lockVersion,
+    'lockVersion',
+    '1 or 2 (the lock versions this plugin reads)',
+    (v) => v === 1 || v === 2,
+  );
   const requirements = field<string[]>(root.requirements, 'requirements', 'a list of strings', isStringList);
   const pipOptions = field<string[]>(root.pipOptions, 'pipOptions', 'a list of strings', isStringList);
-  const hash = field<string>(root.requirementsHash, 'requirementsHash', '64 lowercase hex digits', (v) => typeof v === 'string' && SHA256.test(v));
+  const hash = field<string>(
+    root.requirementsHash,
+    'requirementsHash',
+    '64 lowercase hex digits',
+    (v) => typeof v === 'string' && SHA256.test(v),
+  );
   if (hash !== requirementsHash({ requirements, pipOptions })) {
     throw new Malformed('requirementsHash does not match requirements and pipOptions (edited by hand?)');
   }
   const interp = field<Record<string, unknown>>(root.interpreter, 'interpreter', 'an object', isObject);
   const interpreter = {
     implementation: field<string>(interp.implementation, 'interpreter.implementation', 'a string', isString),
-    version: field<string>(interp.version, 'interpreter.version', "a 'major.minor' string", (v) => typeof v === 'string' && /^\d+\.\d+$/.test(v)),
+    version: field<string>(
+      interp.version,
+      'interpreter.version',
+      "a 'major.minor' string",
+      (v) => typeof v === 'string' && /^\d+\.\d+$/.test(v),
+    ),
     tag: field<string>(interp.tag, 'interpreter.tag', 'a string', isString),
     platform: field<string>(interp.platform, 'interpreter.platform', 'a string', isString),
   };
@@ -41,7 +56,14 @@ function validate(data: unknown): Lockfile {
       version: field<string>(a.version, `${at}.version`, 'a string', isString),
       filename: field<string>(a.filename, `${at}.filename`, 'a string', isString),
       ...(a.path !== undefined && lockVersion === 2
-        ? { path: field<string>(a.path, `${at}.path`, 'a relative path with / separators', (v) => typeof v === 'string' && RELATIVE_PATH.test(v)) }
+        ? {
+            path: field<string>(
+              a.path,
+              `${at}.path`,
+              'a relative path with / separators',
+              (v) => typeof v === 'string' && RELATIVE_PATH.test(v),
+            ),
+          }
         : { url: field<string>(a.url, `${at}.url`, 'an http(s) or file URL', (v) => typeof v === 'string' && URL_FORM.test(v)) }),
       sha256: field<string>(a.sha256, `${at}.sha256`, '64 lowercase hex digits', (v) => typeof v === 'string' && SHA256.test(v)),
     };
@@ -88,7 +110,8 @@ export function toLockRelative(lock: Lockfile, workspaceRoot: string, lockDir: s
             ? path.resolve(workspaceRoot, a.url!.slice('file:'.length))
             : null;
     if (!local) return a;
-    const { url: _, ...rest } = a;
+    const rest: LockedArtifact = { ...a };
+    delete rest.url;
     const size = existsSync(local) && statSync(local).isFile() ? { size: statSync(local).size } : {};
     return { ...rest, path: path.relative(lockDir, local).split(path.sep).join('/'), ...size };
   });

@@ -1,10 +1,21 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- parsed TOML and JSON documents, damaged on purpose */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parse, stringify } from 'smol-toml';
 import { PexError } from '../common';
 import { toLockRelative } from './legacyJson';
-import { assertLockFresh, environmentMarker, formatLockfile, legacyLockBeside, Lockfile, pylockFor, readLockfile, writeLockfile } from './lockfile';
+import {
+  assertLockFresh,
+  environmentMarker,
+  formatLockfile,
+  legacyLockBeside,
+  LockedArtifact,
+  Lockfile,
+  pylockFor,
+  readLockfile,
+  writeLockfile,
+} from './lockfile';
 import { parseRequirements, requirementsHash } from '../requirements';
 
 const requirements = parseRequirements('black==23.1.0\n--index-url https://host/simple\n', 'requirements.txt');
@@ -18,8 +29,21 @@ function sampleLock(): Lockfile {
     interpreter: { implementation: 'cpython', version: '3.11', tag: 'cp311', platform: 'linux_x86_64' },
     interpreterConstraints: ['>=3.9,<3.14'],
     artifacts: [
-      { name: 'click', version: '8.1.3', filename: 'click-8.1.3-py3-none-any.whl', path: '../wheels/click-8.1.3-py3-none-any.whl', size: 97, sha256: sha('b') },
-      { name: 'black', version: '23.1.0', filename: 'black-23.1.0-py3-none-any.whl', url: 'https://host/black-23.1.0-py3-none-any.whl', sha256: sha('a') },
+      {
+        name: 'click',
+        version: '8.1.3',
+        filename: 'click-8.1.3-py3-none-any.whl',
+        path: '../wheels/click-8.1.3-py3-none-any.whl',
+        size: 97,
+        sha256: sha('b'),
+      },
+      {
+        name: 'black',
+        version: '23.1.0',
+        filename: 'black-23.1.0-py3-none-any.whl',
+        url: 'https://host/black-23.1.0-py3-none-any.whl',
+        sha256: sha('a'),
+      },
     ],
   };
 }
@@ -36,7 +60,12 @@ function legacyJson(lock: Lockfile, lockVersion: 1 | 2 = lock.artifacts.some((a)
     artifacts: [...lock.artifacts].sort((a, b) => a.name.localeCompare(b.name)).map(({ size: _, ...a }) => a),
   };
 }
-const legacySample = () => ({ ...sampleLock(), artifacts: sampleLock().artifacts.map((a, i) => (i === 0 ? { ...a, path: undefined, url: 'file:wheels/click-8.1.3-py3-none-any.whl' } : a)) });
+const legacySample = () => ({
+  ...sampleLock(),
+  artifacts: sampleLock().artifacts.map((a, i) =>
+    i === 0 ? { ...a, path: undefined, url: 'file:wheels/click-8.1.3-py3-none-any.whl' } : a,
+  ),
+});
 
 let dir: string;
 beforeEach(() => {
@@ -58,10 +87,25 @@ describe('pylock.toml: writeLockfile / readLockfile', () => {
     expect(data['lock-version']).toBe('1.0');
     expect(data['created-by']).toBe('pex-nx');
     expect(data['requires-python']).toBe('==3.11.*');
-    expect(data.environments).toEqual(['sys_platform == "linux" and platform_machine == "x86_64" and platform_python_implementation == "CPython" and python_version == "3.11"']);
+    expect(data.environments).toEqual([
+      'sys_platform == "linux" and platform_machine == "x86_64" and ' +
+        'platform_python_implementation == "CPython" and python_version == "3.11"',
+    ]);
     expect(data.packages).toEqual([
-      { name: 'black', version: '23.1.0', wheels: [{ name: 'black-23.1.0-py3-none-any.whl', url: 'https://host/black-23.1.0-py3-none-any.whl', hashes: { sha256: sha('a') } }] },
-      { name: 'click', version: '8.1.3', wheels: [{ name: 'click-8.1.3-py3-none-any.whl', path: '../wheels/click-8.1.3-py3-none-any.whl', size: 97, hashes: { sha256: sha('b') } }] },
+      {
+        name: 'black',
+        version: '23.1.0',
+        wheels: [
+          { name: 'black-23.1.0-py3-none-any.whl', url: 'https://host/black-23.1.0-py3-none-any.whl', hashes: { sha256: sha('a') } },
+        ],
+      },
+      {
+        name: 'click',
+        version: '8.1.3',
+        wheels: [
+          { name: 'click-8.1.3-py3-none-any.whl', path: '../wheels/click-8.1.3-py3-none-any.whl', size: 97, hashes: { sha256: sha('b') } },
+        ],
+      },
     ]);
     expect(data.tool['pex-nx']).toEqual({
       requirements: ['black==23.1.0'],
@@ -81,16 +125,31 @@ describe('pylock.toml: writeLockfile / readLockfile', () => {
     const lock = sampleLock();
     lock.artifacts[1] = { ...lock.artifacts[1], filename: 'black-23.1.0.tar.gz', url: 'https://host/black-23.1.0.tar.gz' };
     const data = parse(formatLockfile(lock)) as any;
-    expect(data.packages[0]).toEqual({ name: 'black', version: '23.1.0', sdist: { name: 'black-23.1.0.tar.gz', url: 'https://host/black-23.1.0.tar.gz', hashes: { sha256: sha('a') } } });
+    expect(data.packages[0]).toEqual({
+      name: 'black',
+      version: '23.1.0',
+      sdist: { name: 'black-23.1.0.tar.gz', url: 'https://host/black-23.1.0.tar.gz', hashes: { sha256: sha('a') } },
+    });
     const file = path.join(dir, 'pylock.toml');
     writeLockfile(file, lock);
     expect(readLockfile(file).artifacts[0].filename).toBe('black-23.1.0.tar.gz');
   });
 
   it.each([
-    [{ implementation: 'cpython', version: '3.12', tag: 'cp312', platform: 'macosx_14_0_arm64' }, 'sys_platform == "darwin" and platform_machine == "arm64" and platform_python_implementation == "CPython" and python_version == "3.12"'],
-    [{ implementation: 'cpython', version: '3.9', tag: 'cp39', platform: 'linux_aarch64' }, 'sys_platform == "linux" and platform_machine == "aarch64" and platform_python_implementation == "CPython" and python_version == "3.9"'],
-    [{ implementation: 'cpython', version: '3.10', tag: 'cp310', platform: 'macosx_11_0_universal2' }, 'platform_python_implementation == "CPython" and python_version == "3.10"'],
+    [
+      { implementation: 'cpython', version: '3.12', tag: 'cp312', platform: 'macosx_14_0_arm64' },
+      'sys_platform == "darwin" and platform_machine == "arm64" and ' +
+        'platform_python_implementation == "CPython" and python_version == "3.12"',
+    ],
+    [
+      { implementation: 'cpython', version: '3.9', tag: 'cp39', platform: 'linux_aarch64' },
+      'sys_platform == "linux" and platform_machine == "aarch64" and ' +
+        'platform_python_implementation == "CPython" and python_version == "3.9"',
+    ],
+    [
+      { implementation: 'cpython', version: '3.10', tag: 'cp310', platform: 'macosx_11_0_universal2' },
+      'platform_python_implementation == "CPython" and python_version == "3.10"',
+    ],
   ])('marks the environment of %j', (interpreter, marker) => {
     expect(environmentMarker(interpreter)).toBe(marker);
   });
@@ -115,7 +174,9 @@ describe('pylock.toml: writeLockfile / readLockfile', () => {
   });
 
   it('refuses to write a local file as a URL', () => {
-    expect(() => formatLockfile(legacySample())).toThrow(/click-8.1.3-py3-none-any.whl: a lock records a local file by its path relative to the lock/);
+    expect(() => formatLockfile(legacySample())).toThrow(
+      /click-8.1.3-py3-none-any.whl: a lock records a local file by its path relative to the lock/,
+    );
   });
 
   it('says how to create a missing lock', () => {
@@ -132,7 +193,9 @@ describe('pylock.toml: writeLockfile / readLockfile', () => {
       error = e as Error;
     }
     expect(error).toBeInstanceOf(PexError);
-    expect(error!.message).toMatch(new RegExp(`^${file.replace(/[.]/g, '\\.')}:\\d+: not valid TOML \\(.*\\): fix it or run the lock target`));
+    expect(error!.message).toMatch(
+      new RegExp(`^${file.replace(/[.]/g, '\\.')}:\\d+: not valid TOML \\(.*\\): fix it or run the lock target`),
+    );
     expect(error!.message).not.toContain('\n');
   });
 
@@ -140,23 +203,55 @@ describe('pylock.toml: writeLockfile / readLockfile', () => {
     ['an unknown lock-version', (l) => (l['lock-version'] = '2.0'), 'lock-version must be "1.0"'],
     ['no tool.pex-nx', (l) => delete l.tool['pex-nx'], 'tool.pex-nx must be a table (this lock was not written by the pex plugin)'],
     ['requirements not a list', (l) => (l.tool['pex-nx'].requirements = 'black'), 'tool.pex-nx.requirements must be a list of strings'],
-    ['hand-edited requirements', (l) => (l.tool['pex-nx'].requirements = ['black==24.1.0']), 'tool.pex-nx.requirements-hash does not match'],
+    [
+      'hand-edited requirements',
+      (l) => (l.tool['pex-nx'].requirements = ['black==24.1.0']),
+      'tool.pex-nx.requirements-hash does not match',
+    ],
     ['a bad constraint', (l) => (l.tool['pex-nx']['interpreter-constraints'] = ['>=three']), 'tool.pex-nx.interpreter-constraints[0]'],
-    ['two environments', (l) => l.tool['pex-nx'].environments.push(l.tool['pex-nx'].environments[0]), 'tool.pex-nx.environments must be a list of one environment'],
-    ['an environment python', (l) => (l.tool['pex-nx'].environments[0].python = 3.11), "tool.pex-nx.environments[0].python must be a 'major.minor' string"],
+    [
+      'two environments',
+      (l) => l.tool['pex-nx'].environments.push(l.tool['pex-nx'].environments[0]),
+      'tool.pex-nx.environments must be a list of one environment',
+    ],
+    [
+      'an environment python',
+      (l) => (l.tool['pex-nx'].environments[0].python = 3.11),
+      "tool.pex-nx.environments[0].python must be a 'major.minor' string",
+    ],
     ['packages not a list', (l) => (l.packages = { a: 1 }), 'packages must be a list of tables'],
     ['a package marker', (l) => (l.packages[0].marker = 'python_version < "3.11"'), 'packages[0] (black) has a marker'],
-    ['two files', (l) => (l.packages[0].sdist = { ...l.packages[0].wheels[0], name: 'black-23.1.0.tar.gz' }), 'packages[0] (black) must lock exactly one file'],
+    [
+      'two files',
+      (l) => (l.packages[0].sdist = { ...l.packages[0].wheels[0], name: 'black-23.1.0.tar.gz' }),
+      'packages[0] (black) must lock exactly one file',
+    ],
     ['no file', (l) => delete l.packages[0].wheels, 'packages[0] (black) must lock exactly one file'],
-    ['a sha256', (l) => (l.packages[1].wheels[0].hashes.sha256 = 'A'.repeat(64)), 'packages[1].wheels[0].hashes.sha256 must be 64 lowercase hex digits'],
+    [
+      'a sha256',
+      (l) => (l.packages[1].wheels[0].hashes.sha256 = 'A'.repeat(64)),
+      'packages[1].wheels[0].hashes.sha256 must be 64 lowercase hex digits',
+    ],
     ['no hashes', (l) => delete l.packages[1].wheels[0].hashes, 'packages[1].wheels[0].hashes must be a table'],
     ['a url scheme', (l) => (l.packages[0].wheels[0].url = 'ftp://x/black.whl'), 'packages[0].wheels[0].url must be an http(s) URL'],
     ['url and path', (l) => (l.packages[0].wheels[0].path = 'black.whl'), 'packages[0].wheels[0] has both url and path'],
-    ['an absolute path', (l) => (l.packages[1].wheels[0].path = '/abs/click.whl'), 'packages[1].wheels[0].path must be a relative path with / separators'],
+    [
+      'an absolute path',
+      (l) => (l.packages[1].wheels[0].path = '/abs/click.whl'),
+      'packages[1].wheels[0].path must be a relative path with / separators',
+    ],
     ['a size', (l) => (l.packages[1].wheels[0].size = -1), 'packages[1].wheels[0].size must be a whole number of bytes'],
     ['a version type', (l) => (l.packages[0].version = 23), 'packages[0].version must be a string'],
-    ['a file name', (l) => (l.packages[0].wheels[0].name = 'black.tar.gz'), 'packages[0].wheels[0].name must be a wheel or sdist file name'],
-    ['a file of another version', (l) => (l.packages[0].version = '22.0'), 'packages[0].wheels[0]: filename black-23.1.0-py3-none-any.whl is not black 22.0'],
+    [
+      'a file name',
+      (l) => (l.packages[0].wheels[0].name = 'black.tar.gz'),
+      'packages[0].wheels[0].name must be a wheel or sdist file name',
+    ],
+    [
+      'a file of another version',
+      (l) => (l.packages[0].version = '22.0'),
+      'packages[0].wheels[0]: filename black-23.1.0-py3-none-any.whl is not black 22.0',
+    ],
   ];
 
   it.each(breakages)('rejects %s, naming the field', (_, breakIt, expected) => {
@@ -193,7 +288,8 @@ describe('pex.lock.json of earlier versions: still read', () => {
     writeFileSync(file, JSON.stringify(legacyJson(legacySample()), null, 2));
     expect(readLockfile(file)).toEqual({ ...legacySample(), artifacts: [black, { ...click, size: undefined }] });
     writeFileSync(file, JSON.stringify(legacyJson(sampleLock()), null, 2));
-    const { size: _, ...clickByPath } = sampleLock().artifacts[0];
+    const clickByPath: Partial<LockedArtifact> = { ...sampleLock().artifacts[0] };
+    delete clickByPath.size;
     expect(readLockfile(file).artifacts[1]).toEqual(clickByPath);
   });
 
@@ -233,8 +329,16 @@ describe('pex.lock.json of earlier versions: still read', () => {
     ['artifact url scheme', (l) => (l.artifacts[0].url = 'ftp://x/black.whl'), 'artifacts[0].url must be an http(s) or file URL'],
     ['artifact version type', (l) => (l.artifacts[0].version = 23), 'artifacts[0].version must be a string'],
     ['artifact filename', (l) => (l.artifacts[0].filename = 'black.tar.gz'), 'artifacts[0].filename must be a wheel or sdist file name'],
-    ['artifact mismatch', (l) => (l.artifacts[0].version = '22.0'), 'artifacts[0]: filename black-23.1.0-py3-none-any.whl is not black 22.0'],
-    ['sdist mismatch', (l) => (l.artifacts[0].filename = 'black-22.0.tar.gz'), 'artifacts[0]: filename black-22.0.tar.gz is not black 23.1.0'],
+    [
+      'artifact mismatch',
+      (l) => (l.artifacts[0].version = '22.0'),
+      'artifacts[0]: filename black-23.1.0-py3-none-any.whl is not black 22.0',
+    ],
+    [
+      'sdist mismatch',
+      (l) => (l.artifacts[0].filename = 'black-22.0.tar.gz'),
+      'artifacts[0]: filename black-22.0.tar.gz is not black 23.1.0',
+    ],
   ];
 
   it.each([['/abs/click.whl'], ['wheels\\click.whl'], ['./click.whl'], ['']])('rejects the path %j, naming the field', (bad) => {

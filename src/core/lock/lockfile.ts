@@ -4,7 +4,19 @@ import { parse as parseToml, stringify as stringifyToml, TomlError } from 'smol-
 import { PexError, stripCredentials, writeFileAtomic } from '../common';
 import { Requirements, requirementsHash } from '../requirements';
 import { parseSdistName } from '../wheel';
-import { checkConstraints, checkFilename, field, HTTP_URL, isObject, isString, isStringList, isTableList, Malformed, RELATIVE_PATH, SHA256 } from './fields';
+import {
+  checkConstraints,
+  checkFilename,
+  field,
+  HTTP_URL,
+  isObject,
+  isString,
+  isStringList,
+  isTableList,
+  Malformed,
+  RELATIVE_PATH,
+  SHA256,
+} from './fields';
 import { parseLegacyJsonLock } from './legacyJson';
 import { LEGACY_LOCK_FILE_NAME, LOCK_FILE_NAME } from './names';
 
@@ -75,33 +87,79 @@ function fileOf(table: Record<string, unknown>, at: string, name: string, versio
   if (table.url !== undefined && table.path !== undefined) throw new Malformed(`${at} has both url and path: keep one`);
   const where =
     table.path !== undefined
-      ? { path: field<string>(table.path, `${at}.path`, 'a relative path with / separators', (v) => typeof v === 'string' && RELATIVE_PATH.test(v)) }
-      : { url: field<string>(table.url, `${at}.url`, 'an http(s) URL (or a path for a local file)', (v) => typeof v === 'string' && HTTP_URL.test(v)) };
+      ? {
+          path: field<string>(
+            table.path,
+            `${at}.path`,
+            'a relative path with / separators',
+            (v) => typeof v === 'string' && RELATIVE_PATH.test(v),
+          ),
+        }
+      : {
+          url: field<string>(
+            table.url,
+            `${at}.url`,
+            'an http(s) URL (or a path for a local file)',
+            (v) => typeof v === 'string' && HTTP_URL.test(v),
+          ),
+        };
   const size =
     table.size === undefined
       ? {}
-      : { size: field<number>(table.size, `${at}.size`, 'a whole number of bytes', (v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) };
+      : {
+          size: field<number>(
+            table.size,
+            `${at}.size`,
+            'a whole number of bytes',
+            (v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0,
+          ),
+        };
   const hashes = field<Record<string, unknown>>(table.hashes, `${at}.hashes`, 'a table', isObject);
-  const sha256 = field<string>(hashes.sha256, `${at}.hashes.sha256`, '64 lowercase hex digits', (v) => typeof v === 'string' && SHA256.test(v));
+  const sha256 = field<string>(
+    hashes.sha256,
+    `${at}.hashes.sha256`,
+    '64 lowercase hex digits',
+    (v) => typeof v === 'string' && SHA256.test(v),
+  );
   const artifact: LockedArtifact = { name, version, filename, ...where, ...size, sha256 };
   checkFilename(artifact, at, 'name');
   return artifact;
 }
 
 function validatePylock(data: Record<string, unknown>): Lockfile {
-  field<string>(data['lock-version'], 'lock-version', '"1.0" (PEP 751 lock version 1, which this plugin reads)', (v) => typeof v === 'string' && /^1\.\d+$/.test(v));
+  field<string>(
+    data['lock-version'],
+    'lock-version',
+    '"1.0" (PEP 751 lock version 1, which this plugin reads)',
+    (v) => typeof v === 'string' && /^1\.\d+$/.test(v),
+  );
   field<string[]>(data.environments ?? [], 'environments', 'a list of marker strings', isStringList);
   field<string>(data['requires-python'] ?? '>=0', 'requires-python', 'a version specifier string', isString);
-  const tool = field<Record<string, unknown>>(data.tool, 'tool', `a table with [tool.${TOOL}] (this lock was not written by the pex plugin)`, isObject);
+  const tool = field<Record<string, unknown>>(
+    data.tool,
+    'tool',
+    `a table with [tool.${TOOL}] (this lock was not written by the pex plugin)`,
+    isObject,
+  );
   const own = field<Record<string, unknown>>(tool[TOOL], `tool.${TOOL}`, 'a table (this lock was not written by the pex plugin)', isObject);
   const at = `tool.${TOOL}`;
   const requirements = field<string[]>(own.requirements, `${at}.requirements`, 'a list of strings', isStringList);
   const pipOptions = field<string[]>(own['pip-options'], `${at}.pip-options`, 'a list of strings', isStringList);
-  const hash = field<string>(own['requirements-hash'], `${at}.requirements-hash`, '64 lowercase hex digits', (v) => typeof v === 'string' && SHA256.test(v));
+  const hash = field<string>(
+    own['requirements-hash'],
+    `${at}.requirements-hash`,
+    '64 lowercase hex digits',
+    (v) => typeof v === 'string' && SHA256.test(v),
+  );
   if (hash !== requirementsHash({ requirements, pipOptions })) {
     throw new Malformed(`${at}.requirements-hash does not match requirements and pip-options (edited by hand?)`);
   }
-  const interpreterConstraints = field<string[]>(own['interpreter-constraints'], `${at}.interpreter-constraints`, 'a list of strings', isStringList);
+  const interpreterConstraints = field<string[]>(
+    own['interpreter-constraints'],
+    `${at}.interpreter-constraints`,
+    'a list of strings',
+    isStringList,
+  );
   checkConstraints(interpreterConstraints, `${at}.interpreter-constraints`);
   const environments = field<unknown[]>(
     own.environments,
@@ -112,7 +170,12 @@ function validatePylock(data: Record<string, unknown>): Lockfile {
   const env = environments[0] as Record<string, unknown>;
   const interpreter = {
     implementation: field<string>(env.implementation, `${at}.environments[0].implementation`, 'a string', isString),
-    version: field<string>(env.python, `${at}.environments[0].python`, "a 'major.minor' string", (v) => typeof v === 'string' && /^\d+\.\d+$/.test(v)),
+    version: field<string>(
+      env.python,
+      `${at}.environments[0].python`,
+      "a 'major.minor' string",
+      (v) => typeof v === 'string' && /^\d+\.\d+$/.test(v),
+    ),
     tag: field<string>(env.tag, `${at}.environments[0].tag`, 'a string', isString),
     platform: field<string>(env.platform, `${at}.environments[0].platform`, 'a string', isString),
   };
@@ -126,7 +189,9 @@ function validatePylock(data: Record<string, unknown>): Lockfile {
     const wheels = field<unknown[]>(p.wheels ?? [], `${at}.wheels`, 'a list of tables', isTableList);
     const sdist = p.sdist === undefined ? [] : [field<Record<string, unknown>>(p.sdist, `${at}.sdist`, 'a table', isObject)];
     if (wheels.length + sdist.length !== 1) {
-      throw new Malformed(`${at} (${name}) must lock exactly one file, a wheel or an sdist (this version of the plugin locks one environment)`);
+      throw new Malformed(
+        `${at} (${name}) must lock exactly one file, a wheel or an sdist (this version of the plugin locks one environment)`,
+      );
     }
     return wheels.length
       ? fileOf(wheels[0] as Record<string, unknown>, `${at}.wheels[0]`, name, version)
@@ -142,7 +207,9 @@ export function parsePylock(text: string, where: string): Lockfile {
     data = parseToml(text) as Record<string, unknown>;
   } catch (err) {
     const line = err instanceof TomlError ? `:${err.line}` : '';
-    const why = String((err as Error).message).split('\n')[0].replace(/^Invalid TOML document: /, '');
+    const why = String((err as Error).message)
+      .split('\n')[0]
+      .replace(/^Invalid TOML document: /, '');
     throw new PexError(`${where}${line}: not valid TOML (${why}): fix it or run the lock target to regenerate it`);
   }
   try {
@@ -179,7 +246,9 @@ const byName = (a: LockedArtifact, b: LockedArtifact) => (a.name < b.name ? -1 :
 export function formatLockfile(lock: Lockfile): string {
   const packages = [...lock.artifacts].sort(byName).map((a) => {
     if (a.path === undefined && !HTTP_URL.test(stripCredentials(a.url ?? ''))) {
-      throw new PexError(`${a.filename}: a lock records a local file by its path relative to the lock, not as ${a.url}: run the lock target`);
+      throw new PexError(
+        `${a.filename}: a lock records a local file by its path relative to the lock, not as ${a.url}: run the lock target`,
+      );
     }
     const file = {
       name: a.filename,

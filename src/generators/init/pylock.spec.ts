@@ -1,5 +1,8 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- parsed TOML */
 import { addProjectConfiguration, logger, readProjectConfiguration } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { parse } from 'smol-toml';
 import { parsePylock } from '../../core/lock';
 import { parseRequirements, requirementsHash } from '../../core/requirements';
@@ -17,8 +20,20 @@ const legacyLock = JSON.stringify({
   interpreter: { implementation: 'cpython', version: '3.11', tag: 'cp311', platform: 'linux_x86_64' },
   interpreterConstraints: ['>=3.9,<3.14'],
   artifacts: [
-    { name: 'black', version: '23.1.0', filename: 'black-23.1.0-py3-none-any.whl', url: 'file:wheels/black-23.1.0-py3-none-any.whl', sha256: sha('a') },
-    { name: 'click', version: '8.1.3', filename: 'click-8.1.3-py3-none-any.whl', url: 'https://host/click-8.1.3-py3-none-any.whl', sha256: sha('b') },
+    {
+      name: 'black',
+      version: '23.1.0',
+      filename: 'black-23.1.0-py3-none-any.whl',
+      url: 'file:wheels/black-23.1.0-py3-none-any.whl',
+      sha256: sha('a'),
+    },
+    {
+      name: 'click',
+      version: '8.1.3',
+      filename: 'click-8.1.3-py3-none-any.whl',
+      url: 'https://host/click-8.1.3-py3-none-any.whl',
+      sha256: sha('b'),
+    },
   ],
 });
 
@@ -33,7 +48,10 @@ describe('the pylock-toml migration', () => {
 
   test('converts each pex.lock.json to the pylock.toml beside it with the same pins, and points lockFile options at it', () => {
     const tree = createTreeWithEmptyWorkspace();
-    addProjectConfiguration(tree, 'black', { root: 'tools/black', targets: { lock: { options: { lockFile: '{projectRoot}/pex.lock.json', python: 'python3.11' } } } });
+    addProjectConfiguration(tree, 'black', {
+      root: 'tools/black',
+      targets: { lock: { options: { lockFile: '{projectRoot}/pex.lock.json', python: 'python3.11' } } },
+    });
     tree.write('tools/black/requirements.txt', 'black==23.1.0\n');
     tree.write('tools/black/pex.lock.json', legacyLock);
     migration(tree);
@@ -48,7 +66,10 @@ describe('the pylock-toml migration', () => {
     expect(lock.interpreterConstraints).toEqual(['>=3.9,<3.14']);
     // The workspace-relative file: URL becomes a path relative to the lock, as PEP 751 has it.
     expect((parse(text) as any).packages[0].wheels[0].path).toBe('../../wheels/black-23.1.0-py3-none-any.whl');
-    expect(readProjectConfiguration(tree, 'black').targets!.lock.options).toEqual({ lockFile: '{projectRoot}/pylock.toml', python: 'python3.11' });
+    expect(readProjectConfiguration(tree, 'black').targets!.lock.options).toEqual({
+      lockFile: '{projectRoot}/pylock.toml',
+      python: 'python3.11',
+    });
     expect(warnings).toEqual([]);
   });
 
@@ -64,12 +85,14 @@ describe('the pylock-toml migration', () => {
     expect(tree.exists('tools/both/pex.lock.json')).toBe(true);
     expect(warnings).toEqual([
       expect.stringMatching(/^\[pex\] kept tools\/both\/pex.lock.json: tools\/both\/pylock.toml is already there/),
-      expect.stringMatching(/^\[pex\] kept tools\/broken\/pex.lock.json, which could not be converted to pylock.toml \(.*not valid JSON.*\): run the tool's lock target/),
+      expect.stringMatching(
+        /^\[pex\] kept tools\/broken\/pex.lock.json, which could not be converted to pylock.toml \(.*not valid JSON.*\)/,
+      ),
     ]);
   });
 
   test('is registered in migrations.json', () => {
-    const migrations = require('../../../migrations.json');
+    const migrations = JSON.parse(readFileSync(path.join(__dirname, '../../../migrations.json'), 'utf8'));
     expect(migrations.generators['pylock-toml']).toMatchObject({ version: '0.3.0', implementation: './dist/generators/init/pylock' });
   });
 });

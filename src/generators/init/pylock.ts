@@ -28,7 +28,9 @@ export function migrateToPylock(tree: Tree): string[] {
       tree.write(target, formatLockfile(toLockRelative(lock, tree.root, path.join(tree.root, path.posix.dirname(file)))));
     } catch (e) {
       if (!(e instanceof PexError)) throw e;
-      logger.warn(`[pex] kept ${file}, which could not be converted to ${LOCK_FILE_NAME} (${e.message}): run the tool's lock target to write it`);
+      logger.warn(
+        `[pex] kept ${file}, which could not be converted to ${LOCK_FILE_NAME} (${e.message}): run the tool's lock target to write it`,
+      );
       continue;
     }
     tree.delete(file);
@@ -46,7 +48,8 @@ export function migrateToPylock(tree: Tree): string[] {
     }
     if (changed) updateProjectConfiguration(tree, name, project);
   }
-  for (const file of converted) logger.info(`[pex] converted ${file} to ${path.posix.join(path.posix.dirname(file), LOCK_FILE_NAME)} (PEP 751)`);
+  for (const file of converted)
+    logger.info(`[pex] converted ${file} to ${path.posix.join(path.posix.dirname(file), LOCK_FILE_NAME)} (PEP 751)`);
   return converted;
 }
 
