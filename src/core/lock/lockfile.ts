@@ -53,7 +53,7 @@ export interface Lockfile {
 }
 
 /*
- * pylock.toml, as this plugin writes it (docs/archive-format.md, "The lock"):
+ * pylock.toml, as this plugin writes it (README, "The lock file"):
  *   lock-version, environments (one marker per locked environment), requires-python, created-by;
  *   [[packages]] name, version, and its file: `wheels = [one wheel]` or `sdist`, each with name,
  *   `url` (an index's file) or `path` (a local file, relative to the lock), size, hashes.sha256;
