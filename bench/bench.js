@@ -189,7 +189,7 @@ async function lockAndBuild(core, { requirements, script, folder, out }, dirs, p
   const files = {
     workspaceRoot: dirs.base,
     requirementsFile: path.join(folder, 'requirements.txt'),
-    lockFile: path.join(folder, 'pex.lock.json'),
+    lockFile: path.join(folder, 'pylock.toml'),
   };
   fs.mkdirSync(folder, { recursive: true });
   fs.writeFileSync(files.requirementsFile, `${requirements.join('\n')}\n`);

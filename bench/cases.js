@@ -93,7 +93,7 @@ function ourCases(tool, dirs, { python, pluginVersion, buildRounds }) {
   const build = {
     workspaceRoot: dirs.base,
     requirementsFile: path.join(dirs.tool, 'requirements.txt'),
-    lockFile: path.join(dirs.tool, 'pex.lock.json'),
+    lockFile: path.join(dirs.tool, 'pylock.toml'),
     out: path.join(dirs.base, 'build-out', tool.script),
     script: tool.script,
     cacheDir: dirs.wheelCache,
@@ -103,7 +103,7 @@ function ourCases(tool, dirs, { python, pluginVersion, buildRounds }) {
   const lock = {
     workspaceRoot: dirs.base,
     requirementsFile: path.join(dirs.tool, 'requirements.txt'),
-    lockFile: path.join(dirs.base, 'lock-out', 'pex.lock.json'),
+    lockFile: path.join(dirs.base, 'lock-out', 'pylock.toml'),
     python,
   };
   cases.push(

@@ -10,6 +10,7 @@ import {
   hasStackTrace,
   isolatedEnv,
   prepare,
+  readLock,
   runNx,
   settle,
   startIndex,
@@ -60,7 +61,7 @@ describe('core flow', () => {
     expect(project.tags).toEqual(['tool', 'python']);
     expect(project.targets.pex.options).toEqual({ script: 'hello' });
     expect(fs.readFileSync(path.join(ws, 'tools/hello/requirements.txt'), 'utf8')).toBe('hellotool==1.0.0\n');
-    const lock = JSON.parse(fs.readFileSync(path.join(ws, 'tools/hello/pex.lock.json'), 'utf8'));
+    const lock = readLock(path.join(ws, 'tools/hello/pylock.toml'));
     expect(lock.artifacts.map((a: { name: string; version: string }) => `${a.name}==${a.version}`).sort()).toEqual([
       'acme-colors==0.1.0',
       'acme-shapes==0.1.0',
@@ -218,7 +219,7 @@ describe('core flow', () => {
     expect(r.code).toBe(0);
     const project = JSON.parse(fs.readFileSync(path.join(ws, 'tools/hello39/project.json'), 'utf8'));
     expect(project.targets.lock.options).toEqual({ interpreterConstraints: ['>=3.9,<3.14'] });
-    const lock = JSON.parse(fs.readFileSync(path.join(ws, 'tools/hello39/pex.lock.json'), 'utf8'));
+    const lock = readLock(path.join(ws, 'tools/hello39/pylock.toml'));
     expect(lock.interpreterConstraints).toEqual(['>=3.9,<3.14']);
     expect(runNx(ws, ['run', 'hello39:pex'], env).code).toBe(0);
     const pex = path.join(ws, 'dist/tools/hello39/hello39.pex');
@@ -253,7 +254,7 @@ describe('core flow', () => {
       });
       const locked = runNx(ws, ['run', 'hello:lock'], indexEnv);
       expect(locked.code).toBe(0);
-      const lock = JSON.parse(fs.readFileSync(path.join(ws, 'tools/hello/pex.lock.json'), 'utf8'));
+      const lock = readLock(path.join(ws, 'tools/hello/pylock.toml'));
       const hello = lock.artifacts.find((a: { name: string }) => a.name === 'hellotool');
       expect(hello.version).toBe('1.1.0');
       expect(hello.url).toBe(`${index.url.replace('/simple/', '')}/files/${hello.filename}`);
@@ -270,7 +271,7 @@ describe('core flow', () => {
   test('a tool published only as an sdist is locked as the sdist, built once into the wheel cache, and runs', () => {
     const generated = runNx(ws, ['g', 'pex:tool', 'fromsource', '--requirements', 'fromsource==2.0'], env);
     expect(generated.code).toBe(0);
-    const lock = JSON.parse(fs.readFileSync(path.join(ws, 'tools/fromsource/pex.lock.json'), 'utf8'));
+    const lock = readLock(path.join(ws, 'tools/fromsource/pylock.toml'));
     expect(lock.artifacts.map((a: { filename: string }) => a.filename)).toEqual(['fromsource-2.0.tar.gz']);
     const built = runNx(ws, ['run', 'fromsource:pex'], env);
     expect(built.code).toBe(0);

@@ -1,14 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { E2eContext, errorLines, hasStackTrace, infoLines, isolatedEnv, prepare, runNx, workspaceCopy } from './setup';
+import { E2eContext, errorLines, hasStackTrace, infoLines, isolatedEnv, prepare, readLock, runNx, workspaceCopy } from './setup';
 
 /** Issue 13, what a new user sees: progress lines, change summaries, upgrades, portable locks, plain piped output. */
 describe('the first hour of a new user', () => {
   let ctx: E2eContext;
   let ws: string;
   let links: string;
-  const lockFile = () => path.join(ws, 'tools/hello/pex.lock.json');
+  const lockFile = () => path.join(ws, 'tools/hello/pylock.toml');
   const envWith = (findLinks: string, wheelCache = path.join(ctx.tmp, 'wheel-cache')) =>
     isolatedEnv({ pexRoot: path.join(ctx.tmp, 'pex-root'), wheelCache, pip: { PIP_FIND_LINKS: findLinks, PIP_NO_INDEX: '1' } });
 
@@ -29,7 +29,7 @@ describe('the first hour of a new user', () => {
     const text = fs.readFileSync(lockFile(), 'utf8');
     expect(text).not.toContain('file:');
     expect(text).not.toContain(ws);
-    expect(JSON.parse(text).artifacts.find((a: { name: string }) => a.name === 'hellotool').path).toBe(
+    expect(readLock(lockFile()).artifacts.find((a: { name: string }) => a.name === 'hellotool').path).toBe(
       '../../wheels-a/hellotool-1.0.0-py3-none-any.whl',
     );
   });
@@ -38,7 +38,7 @@ describe('the first hour of a new user', () => {
     const same = runNx(ws, ['run', 'hello:lock'], envWith(links));
     expect(same.code).toBe(0);
     expect(infoLines(same.output)).toContainEqual(
-      expect.stringMatching(/^locked 4 distributions for cp3\d+ into tools\/hello\/pex\.lock\.json, unchanged$/),
+      expect.stringMatching(/^locked 4 distributions for cp3\d+ into tools\/hello\/pylock\.toml, unchanged$/),
     );
 
     fs.copyFileSync(path.join(ctx.wheels, 'hellotool-1.1.0-py3-none-any.whl'), path.join(links, 'hellotool-1.1.0-py3-none-any.whl'));
@@ -48,16 +48,14 @@ describe('the first hour of a new user', () => {
     const moved = runNx(ws, ['run', 'hello:lock', '--upgradePackage', 'hellotool'], envWith(links));
     expect(moved.code).toBe(0);
     const lines = infoLines(moved.output);
-    expect(lines).toContainEqual(
-      expect.stringMatching(/^locked 4 distributions for cp3\d+ into tools\/hello\/pex\.lock\.json, 1 change:$/),
-    );
+    expect(lines).toContainEqual(expect.stringMatching(/^locked 4 distributions for cp3\d+ into tools\/hello\/pylock\.toml, 1 change:$/));
     expect(lines).toContain('  hellotool 1.0.0 → 1.1.0');
 
     const typo = runNx(ws, ['run', 'hello:lock', '--upgradePackage', 'helotool'], envWith(links));
     expect(typo.code).not.toBe(0);
     expect(errorLines(typo.output)).toEqual([
       expect.stringMatching(
-        /^pex: upgradePackage helotool: not in tools\/hello\/pex\.lock\.json \(locked: .*hellotool.*\); check the spelling/,
+        /^pex: upgradePackage helotool: not in tools\/hello\/pylock\.toml \(locked: .*hellotool.*\); check the spelling/,
       ),
     ]);
   });
@@ -87,7 +85,7 @@ describe('the first hour of a new user', () => {
     expect(errorLines(r.output)).toEqual([
       expect.stringMatching(
         new RegExp(
-          /^pex: tools\/broken\/pex\.lock\.json: entry point 'nosuchmod:main' names module 'nosuchmod', which /.source +
+          /^pex: tools\/broken\/pylock\.toml: entry point 'nosuchmod:main' names module 'nosuchmod', which /.source +
             /neither the locked wheels nor the tool's sources provide \(top-level modules: .*hellotool.*\)/.source,
         ),
       ),

@@ -2,7 +2,19 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { cacheStatus, E2eContext, errorLines, findLinksEnv, git, hasStackTrace, prepare, runNx, workspaceCopy } from './setup';
+import {
+  cacheStatus,
+  E2eContext,
+  errorLines,
+  findLinksEnv,
+  git,
+  hasStackTrace,
+  infoLines,
+  prepare,
+  readLock,
+  runNx,
+  workspaceCopy,
+} from './setup';
 
 /** Issue 12: inferred targets, pex:init, generators that only write the tree, pex:remove, sync:check; issue 13 item 5. */
 describe('inferred targets', () => {
@@ -248,20 +260,60 @@ describe('inferred targets', () => {
     expect(json(migrated, 'apps/app/project.json').targets.format.dependsOn).toEqual([{ projects: ['hello'], target: 'pex' }]);
   });
 
+  test('a pex.lock.json of an earlier version still builds; the next lock, or nx migrate (pylock-toml), converts it and says so', () => {
+    const old = copy();
+    const lock = readLock(path.join(old, 'tools/hello/pylock.toml'));
+    // What earlier versions of the plugin wrote for the same lock.
+    const legacy = {
+      lockVersion: 2,
+      requirements: lock.requirements,
+      pipOptions: lock.pipOptions,
+      requirementsHash: lock.requirementsHash,
+      interpreter: lock.interpreter,
+      interpreterConstraints: lock.interpreterConstraints,
+      artifacts: lock.artifacts.map(({ size: _, ...a }: { size?: number }) => a),
+    };
+    fs.rmSync(path.join(old, 'tools/hello/pylock.toml'));
+    write(old, 'tools/hello/pex.lock.json', JSON.stringify(legacy, null, 2));
+    commit(old);
+    const migrated = copy(old);
+
+    nx(old, ['run', 'hello:pex']);
+    expect(spawnSync(path.join(old, 'dist/tools/hello/hello.pex'), ['--version'], { env, encoding: 'utf8' }).stdout.trim()).toBe(
+      'hellotool 1.0.0',
+    );
+    const relocked = runNx(old, ['run', 'hello:lock'], env);
+    expect(relocked.code).toBe(0);
+    expect(infoLines(relocked.output)).toContainEqual(
+      'converted tools/hello/pex.lock.json to tools/hello/pylock.toml (PEP 751) and removed it; commit both changes',
+    );
+    expect(fs.existsSync(path.join(old, 'tools/hello/pex.lock.json'))).toBe(false);
+    expect(readLock(path.join(old, 'tools/hello/pylock.toml')).artifacts).toEqual(lock.artifacts);
+
+    write(migrated, 'migrations.json', JSON.stringify({ migrations: [{ package: 'pex', name: 'pylock-toml', version: '0.3.0' }] }));
+    nx(migrated, ['migrate', '--run-migrations=migrations.json'], { NX_MIGRATE_USE_LOCAL: 'true' });
+    expect(fs.existsSync(path.join(migrated, 'tools/hello/pex.lock.json'))).toBe(false);
+    expect(fs.readFileSync(path.join(migrated, 'tools/hello/pylock.toml'), 'utf8')).toBe(
+      fs.readFileSync(path.join(old, 'tools/hello/pylock.toml'), 'utf8'),
+    );
+  });
+
   test('nx sync:check fails on a lock stale against its requirements or interpreters, naming the fix; nx sync fixes it', () => {
     const ws = copy();
     expect(runNx(ws, ['sync:check'], env).code).toBe(0);
-    const lock = fs.readFileSync(path.join(ws, 'tools/hello/pex.lock.json'), 'utf8');
+    const lock = fs.readFileSync(path.join(ws, 'tools/hello/pylock.toml'), 'utf8');
     write(ws, 'tools/hello/requirements.txt', 'hellotool==1.1.0\n');
     const stale = runNx(ws, ['sync:check'], env);
     expect(stale.code).not.toBe(0);
     expect(stale.output).toMatch(
-      /pex: tools\/hello\/pex.lock.json is stale against its requirements.txt: run nx run hello:lock \(or nx sync\)/,
+      /pex: tools\/hello\/pylock.toml is stale against its requirements.txt: run nx run hello:lock \(or nx sync\)/,
     );
     expect(hasStackTrace(stale.output)).toBe(false);
-    expect(fs.readFileSync(path.join(ws, 'tools/hello/pex.lock.json'), 'utf8')).toBe(lock);
+    expect(fs.readFileSync(path.join(ws, 'tools/hello/pylock.toml'), 'utf8')).toBe(lock);
     nx(ws, ['sync']);
-    expect(json(ws, 'tools/hello/pex.lock.json').artifacts.find((a: { name: string }) => a.name === 'hellotool').version).toBe('1.1.0');
+    expect(readLock(path.join(ws, 'tools/hello/pylock.toml')).artifacts.find((a: { name: string }) => a.name === 'hellotool').version).toBe(
+      '1.1.0',
+    );
     expect(runNx(ws, ['sync:check'], env).code).toBe(0);
 
     const config = json(ws, 'tools/hello/project.json');
@@ -271,7 +323,7 @@ describe('inferred targets', () => {
     expect(interpreters.code).not.toBe(0);
     expect(interpreters.output).toMatch(
       new RegExp(
-        /pex: tools\/hello\/pex.lock.json was locked for interpreters \[\], not the lock target's /.source +
+        /pex: tools\/hello\/pylock.toml was locked for interpreters \[\], not the lock target's /.source +
           /interpreterConstraints \[">=3.9,<3.14"\]: run nx run hello:lock/.source,
       ),
     );

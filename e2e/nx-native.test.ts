@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { cacheStatus, E2eContext, findLinksEnv, git, prepare, runNx, settle, startRemoteCache, workspaceCopy } from './setup';
+import { cacheStatus, E2eContext, findLinksEnv, git, prepare, readLock, runNx, settle, startRemoteCache, workspaceCopy } from './setup';
 
 /** Issue 4: exact caching, relocatable restored venvs, tool targets in other projects, affected, remote cache. */
 describe('nx-native', () => {
@@ -57,7 +57,7 @@ describe('nx-native', () => {
       options: { outputPath: 'dist/tools/hello/hello.pex', script: 'hello' },
       metadata: { technologies: ['python'], description: expect.any(String) },
     });
-    expect(project.targets.pex.inputs).toEqual(expect.arrayContaining(['{projectRoot}/pex.lock.json', '{projectRoot}/requirements.txt']));
+    expect(project.targets.pex.inputs).toEqual(expect.arrayContaining(['{projectRoot}/pylock.toml', '{projectRoot}/requirements.txt']));
     expect(project.targets.venv).toMatchObject({ cache: true, dependsOn: ['pex'] });
     expect(project.targets.venv.inputs).toEqual(expect.arrayContaining([expect.objectContaining({ runtime: expect.any(String) })]));
     expect(project.targets.lock).toMatchObject({ executor: 'pex:lock', cache: false });
@@ -143,7 +143,7 @@ describe('nx-native', () => {
       .filter((e) => e.isFile())
       .map((e) => e.name);
     const wheels = files.filter((f) => f.endsWith('.whl')).sort();
-    const lock = JSON.parse(fs.readFileSync(path.join(ws, 'tools/hello/pex.lock.json'), 'utf8'));
+    const lock = readLock(path.join(ws, 'tools/hello/pylock.toml'));
     expect(wheels).toEqual(lock.artifacts.map((a: { filename: string }) => a.filename).sort());
     expect(files.filter((f) => f.includes('.tmp-'))).toEqual([]);
   });

@@ -104,7 +104,7 @@ function realInterpreter(): string {
       const files = {
         workspaceRoot: tmp,
         requirementsFile: path.join(dir, 'requirements.txt'),
-        lockFile: path.join(dir, 'pex.lock.json'),
+        lockFile: path.join(dir, 'pylock.toml'),
       };
       await core.lockTool({ ...files, python: interpreter, env });
       const out = path.join(dir, `${shape.name}.pex`);
@@ -232,5 +232,22 @@ function realInterpreter(): string {
       expect(run.stdout).toBe(shape.prints);
       expect(run.status).toBe(0);
     });
+  });
+
+  // Issue 10, item 6: our pylock.toml is a PEP 751 lock a real reader builds from. Local files are
+  // `path` entries relative to the lock, which pex resolves itself: no --find-links is needed.
+  it('`pex --no-pypi --pylock tools/<x>/pylock.toml -c <script>` builds an archive that runs the tool', () => {
+    const dir = path.join(tmp, 'console-script');
+    const out = path.join(tmp, 'from-pylock.pex');
+    const build = spawnSync(
+      path.join(pex.dir, 'bin', 'pex'),
+      ['--no-pypi', '--python', interpreter, '--pylock', path.join(dir, 'pylock.toml'), '-c', 'hello', '-o', out],
+      { cwd: dir, env: { ...env, PYTHON: interpreter, PIP_FIND_LINKS: '' }, encoding: 'utf8' },
+    );
+    expect(build.stderr).toBe('');
+    expect(build.status).toBe(0);
+    const run = spawnSync(out, ['--version'], { env, encoding: 'utf8' });
+    expect(run.stdout).toBe('hellotool 1.0.0\n');
+    expect(run.status).toBe(0);
   });
 });

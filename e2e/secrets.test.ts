@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { E2eContext, hasStackTrace, isolatedEnv, prepare, runNx, settle, workspaceCopy } from './setup';
+import { E2eContext, hasStackTrace, isolatedEnv, prepare, readLock, runNx, settle, workspaceCopy } from './setup';
 
 const { startIndexProcess } = require('../scripts/lib/index-server');
 
@@ -60,7 +60,7 @@ describe('index credentials', () => {
     // The index was really used, with the credentials.
     await settle();
     expect(index.requests.slice(before).some((u) => u.startsWith('/files/hellotool-1.0.0'))).toBe(true);
-    const lock = JSON.parse(fs.readFileSync(path.join(ws, 'tools/hello/pex.lock.json'), 'utf8'));
+    const lock = readLock(path.join(ws, 'tools/hello/pylock.toml'));
     expect(lock.artifacts.map((a: { url: string }) => a.url.replace(/\/files\/.*/, ''))).toEqual(
       lock.artifacts.map(() => index.url.replace('/simple/', '')),
     );

@@ -100,3 +100,10 @@ export function infoLines(output: string): string[] {
 export function hasStackTrace(output: string): boolean {
   return /^\s+at .+:\d+:\d+\)?$/m.test(output) || /Traceback \(most recent call last\)/.test(output);
 }
+
+/** A tool's lock as the plugin reads it (pylock.toml, or a pex.lock.json of an earlier version), with the packed plugin's own reader. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function readLock(file: string): any {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(path.join(repoRoot, 'dist', 'core', 'lock')).readLockfile(file);
+}

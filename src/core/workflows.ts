@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
 import * as path from 'node:path';
 import { buildArchive } from './archive';
@@ -7,8 +7,10 @@ import {
   assertLockFresh,
   assertUpgradedPackagesExist,
   keptPins,
+  legacyLockBeside,
   lockChanges,
   Lockfile,
+  pylockFor,
   readLockfile,
   Upgrade,
   writeLockfile,
@@ -82,20 +84,37 @@ function previousLock(file: string): Lockfile | null {
   }
 }
 
-/** Locks, keeping the existing pins the requirements allow; `changes` lists what moved (see lockChanges). */
-export async function lockTool(opts: LockToolOptions): Promise<{ lock: Lockfile; previous: Lockfile | null; changes: string[] }> {
+/**
+ * Locks, keeping the existing pins the requirements allow; `changes` lists what moved (see lockChanges).
+ * The lock is a pylock.toml: a `pex.lock.json` of an earlier version (the lockFile itself, or beside
+ * it) gives the pins to keep, and is removed once its pylock.toml is written; `lockFile` is the file written.
+ */
+export async function lockTool(
+  opts: LockToolOptions,
+): Promise<{ lock: Lockfile; previous: Lockfile | null; changes: string[]; lockFile: string }> {
   const requirements = readRequirements(opts);
-  const previous = previousLock(opts.lockFile);
+  const lockFile = pylockFor(opts.lockFile);
+  const legacy = legacyLockBeside(opts.lockFile);
+  const previous = previousLock(lockFile) ?? (legacy ? previousLock(legacy) : null);
   const upgrade = opts.upgrade ?? {};
   const lock = await resolveRequirements(requirements, {
     ...opts,
     cwd: path.dirname(opts.requirementsFile),
-    lockDir: path.dirname(opts.lockFile),
+    lockDir: path.dirname(lockFile),
     pins: keptPins(previous, upgrade),
   });
-  assertUpgradedPackagesExist(lock, upgrade, rel(opts, opts.lockFile));
-  writeLockfile(opts.lockFile, lock);
-  return { lock, previous, changes: lockChanges(previous, lock) };
+  assertUpgradedPackagesExist(lock, upgrade, rel(opts, lockFile));
+  writeLockfile(lockFile, lock);
+  if (legacy) {
+    rmSync(legacy, { force: true });
+    opts.report?.info(`converted ${rel(opts, legacy)} to ${rel(opts, lockFile)} (PEP 751) and removed it; commit both changes`);
+  }
+  return { lock, previous, changes: lockChanges(previous, lock), lockFile };
+}
+
+/** The lock a build reads: the lockFile, or a `pex.lock.json` of an earlier version beside a missing pylock.toml. */
+export function lockToRead(lockFile: string): string {
+  return existsSync(lockFile) ? lockFile : (legacyLockBeside(lockFile) ?? lockFile);
 }
 
 /** Fetches the lock's wheels into the shared cache; the interpreter is only probed when pip must download. */
@@ -160,20 +179,21 @@ export async function buildTool(opts: BuildToolOptions) {
     throw new PexError(`both script '${opts.script}' and entryPoint '${opts.entryPoint}' are set: keep one`);
   }
   const requirements = readRequirements(opts);
-  const lock = readLockfile(opts.lockFile);
-  assertLockFresh(lock, requirements, rel(opts, opts.lockFile), opts.lockCommand);
+  const lockFile = lockToRead(opts.lockFile);
+  const lock = readLockfile(lockFile);
+  assertLockFresh(lock, requirements, rel(opts, lockFile), opts.lockCommand);
   const sourcesDir = opts.sourcesDir && existsSync(opts.sourcesDir) ? opts.sourcesDir : undefined;
   if (sourcesDir && !statSync(sourcesDir).isDirectory()) {
     throw new PexError(`${rel(opts, sourcesDir)} is not a directory: point the sources option at the tool's source dir`);
   }
   const wheels = await fetchLockedWheels(lock, {
     ...opts,
-    lockDir: path.dirname(opts.lockFile),
+    lockDir: path.dirname(lockFile),
     pipOptions: requirements.pipOptions,
     requirementsDir: path.dirname(opts.requirementsFile),
   });
-  if (opts.script) assertScriptExists(opts.script, wheels, rel(opts, opts.lockFile));
-  if (opts.entryPoint) assertEntryPointModule(opts.entryPoint, wheels, sourcesDir, rel(opts, opts.lockFile));
+  if (opts.script) assertScriptExists(opts.script, wheels, rel(opts, lockFile));
+  if (opts.entryPoint) assertEntryPointModule(opts.entryPoint, wheels, sourcesDir, rel(opts, lockFile));
   return buildArchive({
     out: opts.out,
     wheels,

@@ -36,12 +36,12 @@ function snapshot(): Record<string, string> {
 
 const pexDefaults = {
   requirements: '{projectRoot}/requirements.txt',
-  lockFile: '{projectRoot}/pex.lock.json',
+  lockFile: '{projectRoot}/pylock.toml',
   outputPath: 'dist/{projectRoot}/{projectName}.pex',
   sources: '{projectRoot}/src',
   script: 'hello',
 };
-const lockDefaults = { requirements: '{projectRoot}/requirements.txt', lockFile: '{projectRoot}/pex.lock.json', python: testPython };
+const lockDefaults = { requirements: '{projectRoot}/requirements.txt', lockFile: '{projectRoot}/pylock.toml', python: testPython };
 const venvDefaults = { archive: 'dist/{projectRoot}/{projectName}.pex', outputPath: 'dist/{projectRoot}/venv', compile: false };
 
 beforeAll(async () => {
@@ -154,8 +154,8 @@ const cases: Case[] = [
   ],
   [
     'lock: lockFile below a file',
-    () => lockExecutor({ ...lockDefaults, lockFile: '{projectRoot}/requirements.txt/pex.lock.json' }, context()),
-    /cannot write .*pex.lock.json: a parent is a file/,
+    () => lockExecutor({ ...lockDefaults, lockFile: '{projectRoot}/requirements.txt/pylock.toml' }, context()),
+    /cannot write .*pylock.toml: a parent is a file/,
   ],
   [
     'venv: a missing archive',

@@ -1,14 +1,19 @@
 import type { NxJsonConfiguration, TargetConfiguration } from '@nx/devkit';
 import type { IndexOptions } from '../core/resolve';
+// Only the names: the inference loads nothing else of the core.
+import { LEGACY_LOCK_FILE_NAME, LOCK_FILE_NAME } from '../core/lock/names';
 
 /** The plugin's entry in nx.json: `{ "plugin": "pex", "options": { ... } }`. */
 export const PLUGIN_NAME = 'pex';
 
 export const REQUIREMENTS_FILE = 'requirements.txt';
-/** The lock file the lock target writes. The one name to change when the lock format moves to pylock.toml. */
-export const LOCK_FILE = 'pex.lock.json';
-/** Lock files that make a project a tool project (beside requirements.txt), preferred first. */
-export const LOCK_FILES = ['pylock.toml', LOCK_FILE];
+/** The lock file the lock target writes (PEP 751). */
+export const LOCK_FILE = LOCK_FILE_NAME;
+/**
+ * Lock files that make a project a tool project (beside requirements.txt), preferred first: a JSON
+ * lock of an earlier version is converted by its next lock.
+ */
+export const LOCK_FILES = [LOCK_FILE, LEGACY_LOCK_FILE_NAME];
 
 export interface PexPluginOptions extends IndexOptions {
   lockTargetName?: string;

@@ -37,7 +37,7 @@ describe('createNodesV2', () => {
     expect(createNodesV2[0]).toBe('**/{pylock.toml,pex.lock.json}');
   });
 
-  test('infers lock, pex, venv and run for a tool lock beside requirements.txt', async () => {
+  test('infers lock, pex, venv and run for a tool lock beside requirements.txt (here a pex.lock.json its lock converts)', async () => {
     const results = await infer(['tools/black/pex.lock.json']);
     expect(results).toMatchInlineSnapshot(`
       [
@@ -56,7 +56,7 @@ describe('createNodesV2', () => {
                       "{projectRoot}/requirements.txt",
                     ],
                     "metadata": {
-                      "description": "Resolve requirements.txt with pip into pex.lock.json (exact versions and sha256).",
+                      "description": "Lock requirements.txt with pip into pylock.toml (PEP 751), converting pex.lock.json.",
                       "help": {
                         "command": "python3 -m pip install --help",
                         "example": {

@@ -14,7 +14,7 @@ import {
 import { calculateHashesForCreateNodes, hashObject, workspaceDataDirectory } from '@nx/devkit/internal';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { defaultArchivePath, LOCK_FILES, normalizeOptions, PexPluginOptions, REQUIREMENTS_FILE } from './options';
+import { defaultArchivePath, LOCK_FILE, LOCK_FILES, normalizeOptions, PexPluginOptions, REQUIREMENTS_FILE } from './options';
 
 export type { PexPluginOptions } from './options';
 
@@ -51,10 +51,13 @@ function toolTargets(projectName: string, lockFile: string, options: PexPluginOp
       outputs: ['{options.lockFile}'],
       dependsOn: [],
       options: { lockFile: lock },
-      metadata: metadata(`Resolve ${REQUIREMENTS_FILE} with pip into ${lockFile} (exact versions and sha256).`, {
-        command: 'python3 -m pip install --help',
-        example: { options: { interpreterConstraints: ['>=3.9,<3.14'] } },
-      }),
+      metadata: metadata(
+        `Lock ${REQUIREMENTS_FILE} with pip into ${LOCK_FILE} (PEP 751)${lockFile === LOCK_FILE ? '' : `, converting ${lockFile}`}.`,
+        {
+          command: 'python3 -m pip install --help',
+          example: { options: { interpreterConstraints: ['>=3.9,<3.14'] } },
+        },
+      ),
     },
     [o.pexTargetName]: {
       executor: 'pex:pex',

@@ -43,7 +43,6 @@ function tree(dir: string): string[] {
 
 function lockWith(urls: { alpha: string; beta: string }): Lockfile {
   return {
-    lockVersion: 1,
     requirements: ['pexnx-alpha'],
     pipOptions: [],
     requirementsHash: '0'.repeat(64),
@@ -295,7 +294,7 @@ describe('fetchWheels', () => {
 describe('a lock whose local files moved (portable locks)', () => {
   const pathLock = (): Lockfile => {
     const lock = relativeLock();
-    return { ...lock, lockVersion: 2, artifacts: lock.artifacts.map(({ url: _, ...a }) => ({ ...a, path: `../wheels/${a.filename}` })) };
+    return { ...lock, artifacts: lock.artifacts.map(({ url: _, ...a }) => ({ ...a, path: `../wheels/${a.filename}` })) };
   };
   const lines: string[] = [];
   const steps: string[] = [];

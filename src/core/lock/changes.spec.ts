@@ -11,7 +11,6 @@ const artifact = (name: string, version: string, sha = 'a'): LockedArtifact => (
 });
 
 const lockOf = (...artifacts: LockedArtifact[]): Lockfile => ({
-  lockVersion: 2,
   requirements: ['hellotool'],
   pipOptions: [],
   requirementsHash: '0'.repeat(64),

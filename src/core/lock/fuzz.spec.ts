@@ -1,8 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
 import { PexError } from '../common';
-import { formatLockfile, Lockfile, readLockfile } from './lockfile';
+import { formatLockfile, LockedArtifact, Lockfile, readLockfile } from './lockfile';
 import { parseRequirement, parseRequirements, requirementsHash } from '../requirements';
 import { buildTestWheel } from '../testing/wheels';
 import { readWheelScripts } from '../wheel';
@@ -118,33 +119,48 @@ describe('fuzzed input gives a PexError, never another exception', () => {
     expectOnlyPexErrors(files, (text) => parseRequirements(text, 'requirements.txt'));
   });
 
-  test('lock files', () => {
+  const fuzzRequirements = { requirements: ['hellotool==1.0.0'], pipOptions: ['--index-url https://example.com/simple'] };
+  const fuzzLock: Lockfile = {
+    ...fuzzRequirements,
+    requirementsHash: requirementsHash(fuzzRequirements),
+    interpreter: { implementation: 'cpython', version: '3.11', tag: 'cp311', platform: 'linux_x86_64' },
+    interpreterConstraints: ['>=3.8,<3.14'],
+    artifacts: [
+      {
+        name: 'hellotool',
+        version: '1.0.0',
+        filename: 'hellotool-1.0.0-py3-none-any.whl',
+        url: 'https://example.com/h.whl',
+        sha256: 'a'.repeat(64),
+      },
+      {
+        name: 'greetlib',
+        version: '1.2.0',
+        filename: 'greetlib-1.2.0-py3-none-any.whl',
+        path: 'wheels/g.whl',
+        size: 1234,
+        sha256: 'b'.repeat(64),
+      },
+      { name: 'gamma', version: '0.1', filename: 'gamma-0.1.tar.gz', url: 'https://example.com/gamma-0.1.tar.gz', sha256: 'c'.repeat(64) },
+    ],
+  };
+
+  test('JSON lock files of earlier versions', () => {
     const rng = prng(3);
-    const requirements = { requirements: ['hellotool==1.0.0'], pipOptions: ['--index-url https://example.com/simple'] };
-    const lock: Lockfile = {
-      lockVersion: 1,
-      ...requirements,
-      requirementsHash: requirementsHash(requirements),
-      interpreter: { implementation: 'cpython', version: '3.11', tag: 'cp311', platform: 'linux_x86_64' },
-      interpreterConstraints: ['>=3.8,<3.14'],
-      artifacts: [
-        {
-          name: 'hellotool',
-          version: '1.0.0',
-          filename: 'hellotool-1.0.0-py3-none-any.whl',
-          url: 'https://example.com/h.whl',
-          sha256: 'a'.repeat(64),
-        },
-        {
-          name: 'greetlib',
-          version: '1.2.0',
-          filename: 'greetlib-1.2.0-py3-none-any.whl',
-          url: 'file:wheels/g.whl',
-          sha256: 'b'.repeat(64),
-        },
-      ],
+    const greetlib: Partial<LockedArtifact> = { ...fuzzLock.artifacts[1] };
+    delete greetlib.size;
+    const legacy = {
+      lockVersion: 2,
+      ...fuzzRequirements,
+      requirementsHash: fuzzLock.requirementsHash,
+      interpreter: fuzzLock.interpreter,
+      interpreterConstraints: fuzzLock.interpreterConstraints,
     };
-    const text = formatLockfile(lock);
+    const text = JSON.stringify(
+      { ...legacy, artifacts: [fuzzLock.artifacts[0], greetlib, { ...fuzzLock.artifacts[2], url: 'file:wheels/gamma-0.1.tar.gz' }] },
+      null,
+      2,
+    );
     const file = path.join(dir, 'pex.lock.json');
     const inputs = Array.from({ length: 1000 }, (_, i) =>
       i % 2 ? mutateText(rng, text, '{}[]":,0123456789abcdefnull \n\\') : JSON.stringify(mutateJson(rng, JSON.parse(text)), null, 2),
@@ -154,6 +170,31 @@ describe('fuzzed input gives a PexError, never another exception', () => {
       return readLockfile(file);
     });
     // What passes is still well-formed (a digit changed in a hash, a URL's host): fetching checks those.
+    expect(ok).toBeGreaterThan(0);
+    expect(refused).toBeGreaterThan(ok);
+  });
+
+  const TOML_ALPHABET = '[]{}"\'=.,#0123456789abcdeftrue \n\\';
+  // TOML has no null, and its top level is a table: what stringify refuses is damaged as text instead.
+  const asToml = (value: unknown): string | null => {
+    try {
+      return stringifyToml(value as Record<string, unknown>);
+    } catch {
+      return null;
+    }
+  };
+
+  test('pylock.toml files', () => {
+    const rng = prng(5);
+    const text = formatLockfile(fuzzLock);
+    const file = path.join(dir, 'pylock.toml');
+    const inputs = Array.from({ length: 1000 }, (_, i) =>
+      i % 2 ? mutateText(rng, text, TOML_ALPHABET) : (asToml(mutateJson(rng, parseToml(text))) ?? mutateText(rng, text, TOML_ALPHABET)),
+    );
+    const { ok, refused } = expectOnlyPexErrors(inputs, (input) => {
+      writeFileSync(file, input);
+      return readLockfile(file);
+    });
     expect(ok).toBeGreaterThan(0);
     expect(refused).toBeGreaterThan(ok);
   });

@@ -1,2 +1,4 @@
 export * from './lockfile';
 export * from './changes';
+export * from './names';
+export { parseLegacyJsonLock, toLockRelative } from './legacyJson';

@@ -1,10 +1,24 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { writeFileAtomic } from '../common';
-import { parseConstraint } from '../python';
-import { PexError } from '../common';
+import * as path from 'node:path';
+import { parse as parseToml, stringify as stringifyToml, TomlError } from 'smol-toml';
+import { PexError, stripCredentials, writeFileAtomic } from '../common';
 import { Requirements, requirementsHash } from '../requirements';
-import { stripCredentials } from '../common';
-import { canonicalName, parseSdistName, parseWheelName } from '../wheel';
+import { parseSdistName } from '../wheel';
+import {
+  checkConstraints,
+  checkFilename,
+  field,
+  HTTP_URL,
+  isObject,
+  isString,
+  isStringList,
+  isTableList,
+  Malformed,
+  RELATIVE_PATH,
+  SHA256,
+} from './fields';
+import { parseLegacyJsonLock } from './legacyJson';
+import { LEGACY_LOCK_FILE_NAME, LOCK_FILE_NAME } from './names';
 
 export interface LockedArtifact {
   /** PEP 503 canonical. */
@@ -13,8 +27,8 @@ export interface LockedArtifact {
   /** A wheel, or an sdist that the fetch builds into a wheel once per interpreter (see wheelCache). */
   filename: string;
   /**
-   * Where a remote file came from: an http(s) URL without credentials. Locks of version 1 also
-   * hold local files here, as `file:<path relative to the workspace root>` or `file:///abs/path`.
+   * Where a remote file came from: an http(s) URL without credentials. Only locks read from a
+   * `pex.lock.json` of version 1 hold local files here, as `file:<workspace-relative path>` or `file:///abs`.
    */
   url?: string;
   /**
@@ -22,12 +36,12 @@ export interface LockedArtifact {
    * separators, as PEP 751's `path`: the lock does not depend on where the workspace is.
    */
   path?: string;
+  /** Bytes, when the file was at hand while locking (a local file, or one pip downloaded to hash it). */
+  size?: number;
   sha256: string;
 }
 
 export interface Lockfile {
-  /** 2 when an artifact has a `path` (older plugins cannot read those), else 1. */
-  lockVersion: 1 | 2;
   requirements: string[];
   pipOptions: string[];
   requirementsHash: string;
@@ -38,148 +52,236 @@ export interface Lockfile {
   artifacts: LockedArtifact[];
 }
 
-const SHA256 = /^[0-9a-f]{64}$/;
-// What the lock writes: http(s)://…, file:///abs/path or file:<workspace-relative path>; no whitespace.
-const URL_FORM = /^(https?:\/\/[^\s/]+\/|file:)[^\s]+$/i;
-// A lock-relative path: no leading slash, no backslash, no empty or `.` segments.
-const RELATIVE_PATH = /^(?!\/)(?!.*\\)(?!(.*\/)?\.?(\/|$))[^\n]+$/;
+/*
+ * pylock.toml, as this plugin writes it (README, "The lock file"):
+ *   lock-version, environments (one marker per locked environment), requires-python, created-by;
+ *   [[packages]] name, version, and its file: `wheels = [one wheel]` or `sdist`, each with name,
+ *   `url` (an index's file) or `path` (a local file, relative to the lock), size, hashes.sha256;
+ *   [tool.pex-nx] requirements, pip-options, requirements-hash, interpreter-constraints, and
+ *   [[tool.pex-nx.environments]] (implementation, python, tag, platform) — the environments asked for.
+ * The environments are lists so that a lock can name several; this version locks and reads one.
+ */
 
-class Malformed extends Error {}
+const CREATED_BY = 'pex-nx';
+const TOOL = 'pex-nx';
 
-function field<T>(value: unknown, where: string, expected: string, ok: (v: unknown) => boolean): T {
-  if (!ok(value)) throw new Malformed(`${where} must be ${expected}`);
-  return value as T;
+const MARKER_PLATFORMS: Array<[RegExp, string]> = [
+  [/^linux_(.+)$/, 'linux'],
+  [/^macosx_\d+_\d+_(arm64|x86_64)$/, 'darwin'],
+];
+
+/** The PEP 508 marker of one locked environment, evaluated by readers (pex, uv, pip) against their target. */
+export function environmentMarker(interpreter: Lockfile['interpreter']): string {
+  const clauses: string[] = [];
+  for (const [pattern, sysPlatform] of MARKER_PLATFORMS) {
+    const machine = pattern.exec(interpreter.platform)?.[1];
+    if (machine) clauses.push(`sys_platform == "${sysPlatform}"`, `platform_machine == "${machine}"`);
+  }
+  if (interpreter.implementation === 'cpython') clauses.push('platform_python_implementation == "CPython"');
+  clauses.push(`python_version == "${interpreter.version}"`);
+  return clauses.join(' and ');
 }
 
-const isString = (v: unknown) => typeof v === 'string' && v !== '';
-const isStringList = (v: unknown) => Array.isArray(v) && v.every((s) => typeof s === 'string');
-const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function validate(data: unknown): Lockfile {
-  const root = field<Record<string, unknown>>(data, 'the top level', 'a JSON object', isObject);
-  const lockVersion = field<1 | 2>(
-    root.lockVersion,
-    'lockVersion',
-    '1 or 2 (the lock versions this plugin reads)',
-    (v) => v === 1 || v === 2,
+function fileOf(table: Record<string, unknown>, at: string, name: string, version: string): LockedArtifact {
+  const filename = field<string>(table.name, `${at}.name`, 'a file name', isString);
+  if (table.url !== undefined && table.path !== undefined) throw new Malformed(`${at} has both url and path: keep one`);
+  const where =
+    table.path !== undefined
+      ? {
+          path: field<string>(
+            table.path,
+            `${at}.path`,
+            'a relative path with / separators',
+            (v) => typeof v === 'string' && RELATIVE_PATH.test(v),
+          ),
+        }
+      : {
+          url: field<string>(
+            table.url,
+            `${at}.url`,
+            'an http(s) URL (or a path for a local file)',
+            (v) => typeof v === 'string' && HTTP_URL.test(v),
+          ),
+        };
+  const size =
+    table.size === undefined
+      ? {}
+      : {
+          size: field<number>(
+            table.size,
+            `${at}.size`,
+            'a whole number of bytes',
+            (v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0,
+          ),
+        };
+  const hashes = field<Record<string, unknown>>(table.hashes, `${at}.hashes`, 'a table', isObject);
+  const sha256 = field<string>(
+    hashes.sha256,
+    `${at}.hashes.sha256`,
+    '64 lowercase hex digits',
+    (v) => typeof v === 'string' && SHA256.test(v),
   );
-  const requirements = field<string[]>(root.requirements, 'requirements', 'a list of strings', isStringList);
-  const pipOptions = field<string[]>(root.pipOptions, 'pipOptions', 'a list of strings', isStringList);
+  const artifact: LockedArtifact = { name, version, filename, ...where, ...size, sha256 };
+  checkFilename(artifact, at, 'name');
+  return artifact;
+}
+
+function validatePylock(data: Record<string, unknown>): Lockfile {
+  field<string>(
+    data['lock-version'],
+    'lock-version',
+    '"1.0" (PEP 751 lock version 1, which this plugin reads)',
+    (v) => typeof v === 'string' && /^1\.\d+$/.test(v),
+  );
+  field<string[]>(data.environments ?? [], 'environments', 'a list of marker strings', isStringList);
+  field<string>(data['requires-python'] ?? '>=0', 'requires-python', 'a version specifier string', isString);
+  const tool = field<Record<string, unknown>>(
+    data.tool,
+    'tool',
+    `a table with [tool.${TOOL}] (this lock was not written by the pex plugin)`,
+    isObject,
+  );
+  const own = field<Record<string, unknown>>(tool[TOOL], `tool.${TOOL}`, 'a table (this lock was not written by the pex plugin)', isObject);
+  const at = `tool.${TOOL}`;
+  const requirements = field<string[]>(own.requirements, `${at}.requirements`, 'a list of strings', isStringList);
+  const pipOptions = field<string[]>(own['pip-options'], `${at}.pip-options`, 'a list of strings', isStringList);
   const hash = field<string>(
-    root.requirementsHash,
-    'requirementsHash',
+    own['requirements-hash'],
+    `${at}.requirements-hash`,
     '64 lowercase hex digits',
     (v) => typeof v === 'string' && SHA256.test(v),
   );
   if (hash !== requirementsHash({ requirements, pipOptions })) {
-    throw new Malformed('requirementsHash does not match requirements and pipOptions (edited by hand?)');
+    throw new Malformed(`${at}.requirements-hash does not match requirements and pip-options (edited by hand?)`);
   }
-  const interp = field<Record<string, unknown>>(root.interpreter, 'interpreter', 'an object', isObject);
+  const interpreterConstraints = field<string[]>(
+    own['interpreter-constraints'],
+    `${at}.interpreter-constraints`,
+    'a list of strings',
+    isStringList,
+  );
+  checkConstraints(interpreterConstraints, `${at}.interpreter-constraints`);
+  const environments = field<unknown[]>(
+    own.environments,
+    `${at}.environments`,
+    'a list of one environment table (this version of the plugin locks one)',
+    (v) => isTableList(v) && (v as unknown[]).length === 1,
+  );
+  const env = environments[0] as Record<string, unknown>;
   const interpreter = {
-    implementation: field<string>(interp.implementation, 'interpreter.implementation', 'a string', isString),
+    implementation: field<string>(env.implementation, `${at}.environments[0].implementation`, 'a string', isString),
     version: field<string>(
-      interp.version,
-      'interpreter.version',
+      env.python,
+      `${at}.environments[0].python`,
       "a 'major.minor' string",
       (v) => typeof v === 'string' && /^\d+\.\d+$/.test(v),
     ),
-    tag: field<string>(interp.tag, 'interpreter.tag', 'a string', isString),
-    platform: field<string>(interp.platform, 'interpreter.platform', 'a string', isString),
+    tag: field<string>(env.tag, `${at}.environments[0].tag`, 'a string', isString),
+    platform: field<string>(env.platform, `${at}.environments[0].platform`, 'a string', isString),
   };
-  const interpreterConstraints = field<string[]>(root.interpreterConstraints, 'interpreterConstraints', 'a list of strings', isStringList);
-  interpreterConstraints.forEach((c, i) => {
-    try {
-      parseConstraint(c);
-    } catch (err) {
-      throw new Malformed(`interpreterConstraints[${i}]: ${(err as Error).message}`);
+  const packages = field<unknown[]>(data.packages ?? [], 'packages', 'a list of tables', isTableList);
+  const artifacts = packages.map((item, i): LockedArtifact => {
+    const p = item as Record<string, unknown>;
+    const at = `packages[${i}]`;
+    const name = field<string>(p.name, `${at}.name`, 'a string', isString);
+    const version = field<string>(p.version, `${at}.version`, 'a string', isString);
+    if (p.marker !== undefined) throw new Malformed(`${at} (${name}) has a marker, which this version of the plugin does not evaluate`);
+    const wheels = field<unknown[]>(p.wheels ?? [], `${at}.wheels`, 'a list of tables', isTableList);
+    const sdist = p.sdist === undefined ? [] : [field<Record<string, unknown>>(p.sdist, `${at}.sdist`, 'a table', isObject)];
+    if (wheels.length + sdist.length !== 1) {
+      throw new Malformed(
+        `${at} (${name}) must lock exactly one file, a wheel or an sdist (this version of the plugin locks one environment)`,
+      );
     }
+    return wheels.length
+      ? fileOf(wheels[0] as Record<string, unknown>, `${at}.wheels[0]`, name, version)
+      : fileOf(sdist[0], `${at}.sdist`, name, version);
   });
-  const list = field<unknown[]>(root.artifacts, 'artifacts', 'a list', Array.isArray);
-  const artifacts = list.map((item, i): LockedArtifact => {
-    const at = `artifacts[${i}]`;
-    const a = field<Record<string, unknown>>(item, at, 'an object', isObject);
-    const artifact = {
-      name: field<string>(a.name, `${at}.name`, 'a string', isString),
-      version: field<string>(a.version, `${at}.version`, 'a string', isString),
-      filename: field<string>(a.filename, `${at}.filename`, 'a string', isString),
-      ...(a.path !== undefined && lockVersion === 2
-        ? {
-            path: field<string>(
-              a.path,
-              `${at}.path`,
-              'a relative path with / separators',
-              (v) => typeof v === 'string' && RELATIVE_PATH.test(v),
-            ),
-          }
-        : { url: field<string>(a.url, `${at}.url`, 'an http(s) or file URL', (v) => typeof v === 'string' && URL_FORM.test(v)) }),
-      sha256: field<string>(a.sha256, `${at}.sha256`, '64 lowercase hex digits', (v) => typeof v === 'string' && SHA256.test(v)),
-    };
-    let file: { name: string; version: string } | null;
-    try {
-      file = parseWheelName(artifact.filename);
-    } catch {
-      file = parseSdistName(artifact.filename);
-    }
-    if (!file) {
-      throw new Malformed(`${at}.filename must be a wheel or sdist file name, not '${artifact.filename}'`);
-    }
-    if (file.name !== canonicalName(artifact.name) || file.version !== artifact.version) {
-      throw new Malformed(`${at}: filename ${artifact.filename} is not ${artifact.name} ${artifact.version}`);
-    }
-    return artifact;
-  });
-  return { lockVersion, requirements, pipOptions, requirementsHash: hash, interpreter, interpreterConstraints, artifacts };
+  return { requirements, pipOptions, requirementsHash: hash, interpreter, interpreterConstraints, artifacts };
 }
 
-function lineOf(text: string, err: unknown): number | null {
-  const position = /position (\d+)/.exec(String((err as Error).message))?.[1];
-  return position === undefined ? null : text.slice(0, Number(position)).split('\n').length;
-}
-
-export function readLockfile(file: string): Lockfile {
-  if (!existsSync(file)) throw new PexError(`${file} does not exist: run the lock target to create it`);
-  if (!statSync(file).isFile()) throw new PexError(`${file} is not a file: point the lockFile option at the lock, or run the lock target`);
-  const text = readFileSync(file, 'utf8');
-  let data: unknown;
+/** A pylock.toml's text → the lock; throws one-line PexErrors naming `where`. */
+export function parsePylock(text: string, where: string): Lockfile {
+  let data: Record<string, unknown>;
   try {
-    data = JSON.parse(text);
+    data = parseToml(text) as Record<string, unknown>;
   } catch (err) {
-    const line = lineOf(text, err);
-    throw new PexError(`${file}${line ? `:${line}` : ''}: not valid JSON: fix it or run the lock target to regenerate it`);
+    const line = err instanceof TomlError ? `:${err.line}` : '';
+    const why = String((err as Error).message)
+      .split('\n')[0]
+      .replace(/^Invalid TOML document: /, '');
+    throw new PexError(`${where}${line}: not valid TOML (${why}): fix it or run the lock target to regenerate it`);
   }
   try {
-    return validate(data);
+    return validatePylock(data);
   } catch (err) {
-    if (err instanceof Malformed) throw new PexError(`${file}: ${err.message}: run the lock target to regenerate it`);
+    if (err instanceof Malformed) throw new PexError(`${where}: ${err.message}: run the lock target to regenerate it`);
     throw err;
   }
 }
 
-/** The file's exact content: fixed key order, artifacts sorted by name, 2-space indent, final newline, no credentials. */
+/** Reads a pylock.toml, or a `pex.lock.json` of an earlier version of the plugin (by its name). */
+export function readLockfile(file: string): Lockfile {
+  if (!existsSync(file)) throw new PexError(`${file} does not exist: run the lock target to create it`);
+  if (!statSync(file).isFile()) throw new PexError(`${file} is not a file: point the lockFile option at the lock, or run the lock target`);
+  const text = readFileSync(file, 'utf8');
+  return isLegacyLock(file) ? parseLegacyJsonLock(text, file) : parsePylock(text, file);
+}
+
+/** A JSON lock is the format before pylock.toml: read, and converted by the next lock. */
+export const isLegacyLock = (file: string) => file.endsWith('.json');
+
+/** Where the lock at `file` lives from now on: a legacy JSON lock becomes the pylock.toml beside it. */
+export const pylockFor = (file: string) => (isLegacyLock(file) ? path.join(path.dirname(file), LOCK_FILE_NAME) : file);
+
+/** The JSON lock of an earlier version beside a pylock.toml (or the file itself), when there is one. */
+export function legacyLockBeside(file: string): string | null {
+  const legacy = isLegacyLock(file) ? file : path.join(path.dirname(file), LEGACY_LOCK_FILE_NAME);
+  return existsSync(legacy) ? legacy : null;
+}
+
+const byName = (a: LockedArtifact, b: LockedArtifact) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+/** The file's exact content: fixed key order, packages sorted by name, final newline, no credentials. */
 export function formatLockfile(lock: Lockfile): string {
-  const ordered: Lockfile = {
-    lockVersion: lock.artifacts.some((a) => a.path !== undefined) ? 2 : 1,
-    requirements: lock.requirements.map(stripCredentials),
-    pipOptions: lock.pipOptions.map(stripCredentials),
-    requirementsHash: lock.requirementsHash,
-    interpreter: {
-      implementation: lock.interpreter.implementation,
-      version: lock.interpreter.version,
-      tag: lock.interpreter.tag,
-      platform: lock.interpreter.platform,
+  const packages = [...lock.artifacts].sort(byName).map((a) => {
+    if (a.path === undefined && !HTTP_URL.test(stripCredentials(a.url ?? ''))) {
+      throw new PexError(
+        `${a.filename}: a lock records a local file by its path relative to the lock, not as ${a.url}: run the lock target`,
+      );
+    }
+    const file = {
+      name: a.filename,
+      ...(a.path !== undefined ? { path: a.path } : { url: stripCredentials(a.url!) }),
+      ...(a.size !== undefined ? { size: a.size } : {}),
+      hashes: { sha256: a.sha256 },
+    };
+    return { name: a.name, version: a.version, ...(parseSdistName(a.filename) ? { sdist: file } : { wheels: [file] }) };
+  });
+  const document = {
+    'lock-version': '1.0',
+    environments: [environmentMarker(lock.interpreter)],
+    'requires-python': `==${lock.interpreter.version}.*`,
+    'created-by': CREATED_BY,
+    packages,
+    tool: {
+      [TOOL]: {
+        requirements: lock.requirements.map(stripCredentials),
+        'pip-options': lock.pipOptions.map(stripCredentials),
+        'requirements-hash': lock.requirementsHash,
+        'interpreter-constraints': lock.interpreterConstraints,
+        environments: [
+          {
+            implementation: lock.interpreter.implementation,
+            python: lock.interpreter.version,
+            tag: lock.interpreter.tag,
+            platform: lock.interpreter.platform,
+          },
+        ],
+      },
     },
-    interpreterConstraints: lock.interpreterConstraints,
-    artifacts: [...lock.artifacts]
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-      .map((a) => ({
-        name: a.name,
-        version: a.version,
-        filename: a.filename,
-        ...(a.path !== undefined ? { path: a.path } : { url: stripCredentials(a.url ?? '') }),
-        sha256: a.sha256,
-      })),
   };
-  return JSON.stringify(ordered, null, 2) + '\n';
+  return stringifyToml(document) + '\n';
 }
 
 /** Writes atomically, and not at all when the content is unchanged (keeps mtimes and watchers quiet). */

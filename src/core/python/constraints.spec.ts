@@ -1,4 +1,4 @@
-import { candidateNames, parseConstraint, satisfies } from './constraints';
+import { candidateNames, normalizeConstraint, parseConstraint, satisfies } from './constraints';
 import { PexError } from '../common';
 
 describe('parseConstraint', () => {
@@ -53,5 +53,23 @@ describe('candidateNames', () => {
     expect(candidateNames(['==3.8.*', 'CPython>=3.19'])).toEqual(['python3', 'python3.20', 'python3.19', 'python3.8', 'python']);
     expect(candidateNames(['>=3.11.4,<3.12'])).toEqual(['python3', 'python3.11', 'python']);
     expect(candidateNames(['>=4'])).toEqual(['python3', 'python']);
+  });
+});
+
+describe('normalizeConstraint', () => {
+  it.each([
+    ['3.11', '==3.11.*'],
+    [' 3.9 ', '==3.9.*'],
+    ['3.11.4', '==3.11.4'],
+    ['>=3.9,<3.14', '>=3.9,<3.14'],
+    ['CPython==3.12.*', 'CPython==3.12.*'],
+  ])('reads --python %j as %j', (given, meant) => {
+    expect(normalizeConstraint(given)).toBe(meant);
+    expect(satisfies([normalizeConstraint(given)], [3, 11, 4])).toBe(satisfies([meant], [3, 11, 4]));
+  });
+
+  it('makes a bare minor allow that minor only', () => {
+    expect(satisfies([normalizeConstraint('3.11')], [3, 11, 7])).toBe(true);
+    expect(satisfies([normalizeConstraint('3.11')], [3, 12, 0])).toBe(false);
   });
 });

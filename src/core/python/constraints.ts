@@ -45,6 +45,16 @@ function parseClause(s: string, raw: string): Clause {
   return { op, text, release: release.split('.').map(Number), wildcard };
 }
 
+/**
+ * A bare version, as `--python 3.11`, means that minor (`==3.11.*`) or that release (`3.11.4` →
+ * `==3.11.4`); other forms stay as written.
+ */
+export function normalizeConstraint(s: string): string {
+  const bare = /^\s*(\d+\.\d+)(\.\d+)?\s*$/.exec(s);
+  if (!bare) return s.trim();
+  return bare[2] ? `==${bare[1]}${bare[2]}` : `==${bare[1]}.*`;
+}
+
 export function parseConstraint(s: string): Constraint {
   const m = /^\s*([A-Za-z][A-Za-z0-9]*)?\s*(.*?)\s*$/.exec(s) as RegExpExecArray;
   const [, impl, rest] = m;

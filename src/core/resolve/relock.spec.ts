@@ -1,7 +1,7 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { PexError } from '../common';
+import { PexError, silentReporter } from '../common';
 import { buildTestWheel, isolatedPipEnv, testPython } from '../testing/wheels';
 import { lockTool } from '../workflows';
 
@@ -23,7 +23,7 @@ afterAll(() => rmSync(workspace, { recursive: true, force: true }));
 const files = () => ({
   workspaceRoot: workspace,
   requirementsFile: path.join(workspace, 'tools', 'x', 'requirements.txt'),
-  lockFile: path.join(workspace, 'tools', 'x', 'pex.lock.json'),
+  lockFile: path.join(workspace, 'tools', 'x', 'pylock.toml'),
 });
 const pinned = (lock: { artifacts: Array<{ name: string; version: string }> }) => lock.artifacts.map((a) => `${a.name}==${a.version}`);
 
@@ -68,8 +68,35 @@ test('an upgradePackage the lock does not hold is one line, and the lock is left
   const error = await relock('pexnx-alpha', { packages: ['pexnx-alfa'] }).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(PexError);
   expect((error as Error).message).toBe(
-    'upgradePackage pexnx-alfa: not in tools/x/pex.lock.json (locked: pexnx-alpha, pexnx-beta); check the spelling, or ' +
+    'upgradePackage pexnx-alfa: not in tools/x/pylock.toml (locked: pexnx-alpha, pexnx-beta); check the spelling, or ' +
       'add it to requirements.txt',
   );
   expect(readFileSync(files().lockFile, 'utf8')).toBe(before);
+});
+
+test('the next lock converts a pex.lock.json of an earlier version: its pins stay, it is removed, and one line says so', async () => {
+  const legacyFile = path.join(workspace, 'tools', 'x', 'pex.lock.json');
+  const { lock } = await relock('pexnx-alpha<1.1\npexnx-beta<2');
+  // What earlier versions wrote for this lock (version 1: local files as workspace-relative file: URLs).
+  const legacy = {
+    lockVersion: 1,
+    requirements: lock.requirements,
+    pipOptions: lock.pipOptions,
+    requirementsHash: lock.requirementsHash,
+    interpreter: lock.interpreter,
+    interpreterConstraints: lock.interpreterConstraints,
+    artifacts: lock.artifacts.map(({ path: p, size: _, ...a }) => ({ ...a, url: `file:tools/x/${p}` })),
+  };
+  rmSync(files().lockFile);
+  writeFileSync(legacyFile, JSON.stringify(legacy, null, 2));
+  const lines: string[] = [];
+  const report = { ...silentReporter, info: (line: string) => void lines.push(line) };
+  writeFileSync(files().requirementsFile, '--no-index\n--find-links ./wheels\npexnx-alpha\n');
+  const converted = await lockTool({ ...files(), lockFile: legacyFile, python: testPython, env, report });
+  expect(converted.lockFile).toBe(files().lockFile);
+  expect(pinned(converted.lock)).toEqual(pinned(lock));
+  expect(converted.changes).toEqual([]);
+  expect(existsSync(legacyFile)).toBe(false);
+  expect(readFileSync(files().lockFile, 'utf8')).toContain('lock-version = "1.0"');
+  expect(lines).toEqual(['converted tools/x/pex.lock.json to tools/x/pylock.toml (PEP 751) and removed it; commit both changes']);
 });

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { PexError } from '../common';
@@ -54,6 +54,7 @@ describe('resolve', () => {
         version: '1.0',
         filename: 'pexnx_alpha-1.0-py3-none-any.whl',
         path: 'wheels/pexnx_alpha-1.0-py3-none-any.whl',
+        size: statSync(path.join(wheels, 'pexnx_alpha-1.0-py3-none-any.whl')).size,
         sha256: await sha256File(path.join(wheels, 'pexnx_alpha-1.0-py3-none-any.whl')),
       },
       {
@@ -61,11 +62,11 @@ describe('resolve', () => {
         version: '2.0',
         filename: 'pexnx_beta-2.0-py3-none-any.whl',
         path: 'wheels/pexnx_beta-2.0-py3-none-any.whl',
+        size: statSync(path.join(wheels, 'pexnx_beta-2.0-py3-none-any.whl')).size,
         sha256: await sha256File(path.join(wheels, 'pexnx_beta-2.0-py3-none-any.whl')),
       },
     ]);
     expect(lock).toMatchObject({
-      lockVersion: 2,
       requirements: ['pexnx-alpha'],
       pipOptions: ['--no-index', '--find-links ./wheels'],
       requirementsHash: requirementsHash(parseRequirements(text, 'r')),
@@ -174,7 +175,7 @@ sys.exit(code)
     const files = {
       workspaceRoot: workspace,
       requirementsFile: path.join(workspace, 'tools', 'x', 'requirements.txt'),
-      lockFile: path.join(workspace, 'tools', 'x', 'pex.lock.json'),
+      lockFile: path.join(workspace, 'tools', 'x', 'pylock.toml'),
     };
     writeFileSync(files.requirementsFile, 'pexnx-alpha\n');
     const error = await lockTool({ ...files, python: path.join(venv, 'bin', 'python'), env }).catch((e: unknown) => e);

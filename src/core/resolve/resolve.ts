@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PexError, Reporter, sha256File, silentReporter, stripAnsi, stripCredentials } from '../common';
@@ -188,7 +188,7 @@ async function pipReport(opts: ResolveOptions): Promise<ReportItem[]> {
 
 /** pip reports most hashes; the rest come from the local file, or from a download by pip. */
 async function withHashes(found: UnhashedArtifact[], opts: ResolveOptions): Promise<LockedArtifact[]> {
-  const downloaded = new Map<string, string>();
+  const downloaded = new Map<string, { sha256: string; size: number }>();
   const items = found.filter((a) => !a.sha256 && !a.url.startsWith('file:'));
   if (items.length) {
     const index = opts.index ?? {};
@@ -201,16 +201,20 @@ async function withHashes(found: UnhashedArtifact[], opts: ResolveOptions): Prom
       cwd: opts.cwd,
       env: opts.env,
       keep: async (dir) => {
-        for (const item of items) downloaded.set(item.filename, await sha256File(path.join(dir, item.filename)));
+        for (const item of items) {
+          const file = path.join(dir, item.filename);
+          downloaded.set(item.filename, { sha256: await sha256File(file), size: statSync(file).size });
+        }
       },
     });
   }
   const artifacts: LockedArtifact[] = [];
   for (const a of found) {
     const local = a.url.startsWith('file:') ? fileURLToPath(a.url) : null;
-    const sha256 = a.sha256 ?? (local ? await sha256File(local) : downloaded.get(a.filename)!);
+    const sha256 = a.sha256 ?? (local ? await sha256File(local) : downloaded.get(a.filename)!.sha256);
     const where = local ? { path: lockRelativePath(local, opts.lockDir ?? opts.cwd) } : { url: a.url };
-    artifacts.push({ name: a.name, version: a.version, filename: a.filename, ...where, sha256 });
+    const size = local ? statSync(local).size : downloaded.get(a.filename)?.size;
+    artifacts.push({ name: a.name, version: a.version, filename: a.filename, ...where, ...(size !== undefined ? { size } : {}), sha256 });
   }
   return artifacts.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
@@ -228,7 +232,6 @@ export async function resolve(opts: ResolveOptions): Promise<Lockfile> {
   const found = (await pipReport(opts)).map(artifactOf);
   const artifacts = await withHashes(found, opts);
   return {
-    lockVersion: artifacts.some((a) => a.path !== undefined) ? 2 : 1,
     requirements: requirements.requirements.map(stripCredentials),
     pipOptions: requirements.pipOptions.map(stripCredentials),
     requirementsHash: requirementsHash(requirements),

@@ -8,16 +8,15 @@ import type { LockExecutorSchema } from './schema';
 export default async function lockExecutor(options: LockExecutorSchema, context: ExecutorContext) {
   return runExecutorBody(async (report) => {
     const target = toolTarget(context);
-    const lockFile = target.resolvePath(options.lockFile);
     // Nx gives one value as a string when the option is passed once on the command line.
     const packages = ([] as string[]).concat(options.upgradePackage ?? []);
     if (options.upgrade && packages.length) {
       throw new PexError(`upgrade and upgradePackage ${packages.join(', ')} are both set: --upgrade already moves every package; keep one`);
     }
-    const { lock, previous, changes } = await lockTool({
+    const { lock, previous, changes, lockFile } = await lockTool({
       workspaceRoot: target.workspaceRoot,
       requirementsFile: target.resolvePath(options.requirements),
-      lockFile,
+      lockFile: target.resolvePath(options.lockFile),
       python: options.python,
       interpreterConstraints: options.interpreterConstraints,
       index: indexOptions(options, context),

@@ -8,7 +8,7 @@ describe('pex:remove', () => {
     const tree = createTreeWithEmptyWorkspace();
     addProjectConfiguration(tree, 'black', { root: 'tools/black', targets: { pex: { options: { script: 'black' } } } });
     tree.write('tools/black/requirements.txt', 'black==23.1.0\n');
-    tree.write('tools/black/pex.lock.json', '{}\n');
+    tree.write('tools/black/pylock.toml', '{}\n');
     tree.write('tools/black/src/extra.py', 'X = 1\n');
     addProjectConfiguration(tree, 'app', {
       root: 'apps/app',
@@ -27,7 +27,7 @@ describe('pex:remove', () => {
     const tree = workspace();
     addProjectConfiguration(tree, 'ruff', { root: 'tools/ruff' });
     tree.write('tools/ruff/requirements.txt', 'ruff\n');
-    tree.write('tools/ruff/pex.lock.json', '{}\n');
+    tree.write('tools/ruff/pylock.toml', '{}\n');
     await removeGenerator(tree, { projectName: 'ruff', skipFormat: true });
     expect(getProjects(tree).has('ruff')).toBe(false);
     expect(tree.children('tools')).toEqual(['black']);

@@ -17,7 +17,6 @@ describe('pex:sync', () => {
   const lockFor = (requirements: string, interpreterConstraints: string[] = []) => {
     const reqs = parseRequirements(requirements, 'requirements.txt');
     return formatLockfile({
-      lockVersion: 1,
       requirements: reqs.requirements,
       pipOptions: reqs.pipOptions,
       requirementsHash: requirementsHash(reqs),
@@ -32,7 +31,7 @@ describe('pex:sync', () => {
     write('nx.json', '{}');
     write('tools/black/project.json', JSON.stringify({ name: 'black', targets: { lock: { options: { python: 'no-such-python3.99' } } } }));
     write('tools/black/requirements.txt', 'black==23.1.0\n');
-    write('tools/black/pex.lock.json', lockFor('black==23.1.0\n'));
+    write('tools/black/pylock.toml', lockFor('black==23.1.0\n'));
   });
   afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
@@ -42,11 +41,34 @@ describe('pex:sync', () => {
     expect(tree.listChanges()).toEqual([]);
   });
 
+  test('a pex.lock.json of an earlier version is checked too: in step, it is left for its next lock to convert', async () => {
+    fs.rmSync(path.join(root, 'tools/black/pylock.toml'));
+    const reqs = parseRequirements('black==23.1.0\n', 'requirements.txt');
+    const legacy = {
+      lockVersion: 1,
+      requirements: reqs.requirements,
+      pipOptions: [],
+      requirementsHash: requirementsHash(reqs),
+      interpreterConstraints: [],
+      artifacts: [],
+    };
+    write(
+      'tools/black/pex.lock.json',
+      JSON.stringify({ ...legacy, interpreter: { implementation: 'cpython', version: '3.11', tag: 'cp311', platform: 'linux_x86_64' } }),
+    );
+    const tree = new FsTree(root, false);
+    expect(await syncGenerator(tree)).toEqual({});
+    expect(tree.listChanges()).toEqual([]);
+    write('tools/black/requirements.txt', 'black==24.1.0\n');
+    const error = await syncGenerator(new FsTree(root, false)).catch((e) => e);
+    expect(error.message).toMatch(/^pex: tools\/black\/pex.lock.json is stale against its requirements.txt, and re-locking it failed/);
+  });
+
   test.each([
     ['requirements', () => write('tools/black/requirements.txt', 'black==24.1.0\n'), 'is stale against its requirements.txt'],
     [
       'interpreters',
-      () => write('tools/black/pex.lock.json', lockFor('black==23.1.0\n', ['>=3.9'])),
+      () => write('tools/black/pylock.toml', lockFor('black==23.1.0\n', ['>=3.9'])),
       'was locked for interpreters [">=3.9"], not the lock target\'s interpreterConstraints []',
     ],
   ])('a lock stale against its %s is re-locked; when that fails the error is one line saying why', async (_what, change, why) => {
@@ -54,7 +76,7 @@ describe('pex:sync', () => {
     const error = await syncGenerator(new FsTree(root, false)).catch((e) => e);
     expect(error).toBeInstanceOf(PexError);
     expect(error.message).toMatch(
-      new RegExp(`^pex: tools/black/pex.lock.json ${why.replace(/[[\]().]/g, '\\$&')}, and re-locking it failed: .*no-such-python3.99`),
+      new RegExp(`^pex: tools/black/pylock.toml ${why.replace(/[[\]().]/g, '\\$&')}, and re-locking it failed: .*no-such-python3.99`),
     );
     expect(error.message).not.toContain('\n');
   });

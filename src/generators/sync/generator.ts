@@ -6,7 +6,7 @@ import { PexError } from '../../core/common';
 import { formatLockfile, keptPins, Lockfile, readLockfile } from '../../core/lock';
 import { parseRequirements, requirementsHash } from '../../core/requirements';
 import { resolveRequirements } from '../../core/workflows';
-import { indexOptionsOf, LOCK_FILE, normalizeOptions, pluginOptionsOf, REQUIREMENTS_FILE } from '../../plugins/options';
+import { indexOptionsOf, LOCK_FILE, LOCK_FILES, normalizeOptions, pluginOptionsOf, REQUIREMENTS_FILE } from '../../plugins/options';
 
 /** Why a lock no longer matches what its project asks for, or undefined when it does. */
 function staleness(lock: Lockfile | undefined, hash: string, constraints: string[]): string | undefined {
@@ -33,8 +33,9 @@ export async function syncGenerator(tree: Tree): Promise<SyncGeneratorResult> {
   const messages: string[] = [];
   for (const [name, project] of getProjects(tree)) {
     const requirementsFile = `${project.root}/${REQUIREMENTS_FILE}`;
-    const lockFile = `${project.root}/${LOCK_FILE}`;
-    if (!tree.exists(requirementsFile) || !tree.exists(lockFile)) continue;
+    // A JSON lock of an earlier version is checked too; a re-lock writes its pylock.toml in its place.
+    const lockFile = LOCK_FILES.map((f) => `${project.root}/${f}`).find((f) => tree.exists(f));
+    if (!tree.exists(requirementsFile) || !lockFile) continue;
     const requirements = parseRequirements(tree.read(requirementsFile, 'utf8')!, requirementsFile);
     const options = project.targets?.[names.lockTargetName]?.options ?? {};
     const constraints: string[] = options.interpreterConstraints ?? [];
@@ -58,7 +59,8 @@ export async function syncGenerator(tree: Tree): Promise<SyncGeneratorResult> {
         interpreterConstraints: constraints,
         index: { ...indexOptionsOf(pluginOptions), ...indexOptionsOf(options) },
       });
-      tree.write(lockFile, formatLockfile(fresh));
+      tree.write(`${project.root}/${LOCK_FILE}`, formatLockfile(fresh));
+      if (lockFile !== `${project.root}/${LOCK_FILE}`) tree.delete(lockFile);
     } catch (e) {
       if (e instanceof PexError) throw new PexError(`pex: ${lockFile} ${why}, and re-locking it failed: ${e.message}`);
       throw e;

@@ -13,7 +13,7 @@ describe('pex:tool-target', () => {
     const tree = createTreeWithEmptyWorkspace();
     addProjectConfiguration(tree, 'black', { root: 'tools/black', targets: {} });
     tree.write('tools/black/requirements.txt', 'black==23.1.0\n');
-    tree.write('tools/black/pex.lock.json', '{}\n');
+    tree.write('tools/black/pylock.toml', '{}\n');
     addProjectConfiguration(tree, 'app', { root: 'apps/app', targets: {} });
     return tree;
   };
@@ -21,14 +21,14 @@ describe('pex:tool-target', () => {
     toolTargetGenerator(tree, { skipFormat: true, ...options });
 
   test(
-    'adds a cached pex:run target with the project files and the tool lock as inputs, ' + "depending on exactly the tool's pex target",
+    "adds a cached pex:run target with the project files and the tool lock as inputs, depending on exactly the tool's " + 'pex target',
     async () => {
       const tree = workspace();
       await make(tree, { project: 'app', tool: 'black', target: 'format', args: '--check {projectRoot}' });
       expect(readProjectConfiguration(tree, 'app').targets?.format).toEqual({
         executor: 'pex:run',
         cache: true,
-        inputs: ['{projectRoot}/**/*', '{workspaceRoot}/tools/black/pex.lock.json', '{workspaceRoot}/tools/black/src/**/*'],
+        inputs: ['{projectRoot}/**/*', '{workspaceRoot}/tools/black/pylock.toml', '{workspaceRoot}/tools/black/src/**/*'],
         dependsOn: [{ projects: ['black'], target: 'pex' }],
         options: { tool: 'black', args: ['--check', '{projectRoot}'] },
       });

@@ -66,7 +66,7 @@ describe('pex:tool writes only the tree', () => {
         tags: ['tool'],
         targets: {},
       });
-      expect(tree.exists('tools/black/pex.lock.json')).toBe(false);
+      expect(tree.exists('tools/black/pylock.toml')).toBe(false);
       expect(readJson(tree, 'nx.json').plugins).toEqual([expect.objectContaining({ plugin: 'pex' })]);
     },
   );
@@ -80,5 +80,11 @@ describe('pex:tool writes only the tree', () => {
     });
     await toolGenerator(tree, { name: 'mypy', entryPoint: 'mypy.__main__:console_entry', skipFormat: true });
     expect(readJson(tree, 'tools/mypy/project.json').targets).toEqual({ pex: { options: { entryPoint: 'mypy.__main__:console_entry' } } });
+  });
+
+  test('a bare --python 3.11 means ==3.11.*', async () => {
+    const tree = createTreeWithEmptyWorkspace();
+    await toolGenerator(tree, { name: 'black', python: '3.11', skipFormat: true });
+    expect(readJson(tree, 'tools/black/project.json').targets.lock).toEqual({ options: { interpreterConstraints: ['==3.11.*'] } });
   });
 });

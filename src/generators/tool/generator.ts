@@ -12,7 +12,7 @@ import {
 } from '@nx/devkit';
 import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseConstraint } from '../../core/python';
+import { normalizeConstraint, parseConstraint } from '../../core/python';
 import { createReporter, PexError } from '../../core/common';
 import { writeLockfile } from '../../core/lock';
 import { parseRequirement, parseRequirements } from '../../core/requirements';
@@ -79,7 +79,7 @@ function normalize(tree: Tree, options: ToolGeneratorSchema): NormalizedOptions 
   if (options.entryPoint && !ENTRY_POINT.test(options.entryPoint)) {
     throw new PexError(`--entryPoint '${options.entryPoint}' is not module or module:function, e.g. black:patched_main`);
   }
-  const constraints = options.python ? [options.python.trim()] : [];
+  const constraints = options.python ? [normalizeConstraint(options.python)] : [];
   constraints.forEach((c) => parseConstraint(c));
   const tags = (options.tags ?? '')
     .split(',')
