@@ -151,7 +151,7 @@ describe('inferred targets', () => {
     expect([treeHash(ws, ['.nx', '.git']), treeHash(wheelCache), treeHash(pexRoot)]).toEqual(before);
   });
 
-  test('a custom outputPath is what the cache restores and what run and a consumer target run', () => {
+  test('a custom outputPath is what the cache restores and what run, venv and a consumer target use', () => {
     const ws = copy();
     const config = json(ws, 'tools/hello/project.json');
     config.targets.pex.options.outputPath = 'dist/bin/hello.pex';
@@ -166,6 +166,9 @@ describe('inferred targets', () => {
     expect(nx(ws, ['run', 'hello:run', '--', '--version'])).toMatch(/hellotool 1\.0\.0/);
     expect(nx(ws, ['run', 'app:format'])).toMatch(/\bok\b/);
     expect(fs.existsSync(path.join(ws, 'dist/tools'))).toBe(false);
+    // The venv target materializes the same moved archive: its path is set once.
+    expect(nx(ws, ['run', 'hello:venv'])).toMatch(/\[pex\] wrote venv dist\/tools\/hello\/venv/);
+    expect(fs.existsSync(path.join(ws, 'dist/tools/hello/venv/bin/hello'))).toBe(true);
   });
 
   test('a consumer target builds exactly the tool it runs, not every tool its project depends on', () => {

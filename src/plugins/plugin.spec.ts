@@ -182,7 +182,6 @@ describe('createNodesV2', () => {
                       ],
                     },
                     "options": {
-                      "archive": "dist/{projectRoot}/{projectName}.pex",
                       "outputPath": "dist/{projectRoot}/venv",
                     },
                     "outputs": [
@@ -214,7 +213,7 @@ describe('createNodesV2', () => {
     });
     expect(targets.env).toMatchObject({
       dependsOn: ['archive'],
-      options: { archive: 'out/{projectRoot}/{projectName}.pex', outputPath: 'out/{projectRoot}/venv' },
+      options: { outputPath: 'out/{projectRoot}/venv' },
     });
     expect(targets.exec.dependsOn).toEqual(['archive']);
   });

@@ -77,7 +77,7 @@ function toolTargets(projectName: string, lockFile: string, options: PexPluginOp
       inputs: [...toolInputs, interpreterInput],
       outputs: ['{options.outputPath}'],
       dependsOn: [o.pexTargetName],
-      options: { archive, outputPath: `${o.distDir}/{projectRoot}/venv` },
+      options: { outputPath: `${o.distDir}/{projectRoot}/venv` },
       metadata: metadata("Materialize the archive's virtualenv (relocatable) into a directory.", {
         command: toolHelp,
         example: { options: { compile: true } },

@@ -359,6 +359,20 @@ describe('a lock whose local files moved (portable locks)', () => {
       });
       expect(await sha256File(fetched[0].path)).toBe(alpha.sha256);
       expect(steps).toEqual(['downloading 2 wheels with pip…']);
+      // With the sizes a lock records, the line tells how much is coming.
+      const sized = pathLock();
+      sized.artifacts = sized.artifacts.map((a) => ({ ...a, size: 700_000 }));
+      steps.length = 0;
+      await fetchWheels(sized, {
+        cacheDir: path.join(workspace, 'cache-2'),
+        workspaceRoot: workspace,
+        lockDir: path.join(workspace, 'tools'),
+        interpreter,
+        env,
+        index,
+        report,
+      });
+      expect(steps).toEqual(['downloading 2 wheels (1.4 MB) with pip…']);
       expect(lines[0]).toBe(
         `${path.basename(alpha.file)} is not at ${path.join(workspace, 'wheels', path.basename(alpha.file))}: using ` +
           `http://127.0.0.1:${server.port}/${path.basename(alpha.file)} (same sha256)`,

@@ -245,6 +245,13 @@ async function download(downloads: Array<{ artifact: LockedArtifact; url: string
   }
 }
 
+/** ` (1.4 MB)` when the lock knows every file's size (it records them where it could see the file), else ''. */
+function totalSize(artifacts: LockedArtifact[]): string {
+  if (artifacts.some((a) => a.size === undefined)) return '';
+  const bytes = artifacts.reduce((n, a) => n + (a.size ?? 0), 0);
+  return bytes >= 1e6 ? ` (${(bytes / 1e6).toFixed(1)} MB)` : ` (${Math.max(1, Math.round(bytes / 1e3))} kB)`;
+}
+
 async function downloadOnce(
   downloads: Array<{ artifact: LockedArtifact; url: string }>,
   lock: Lockfile,
@@ -254,7 +261,8 @@ async function downloadOnce(
   const sdists = downloads.length - wheels;
   const count = (n: number, what: string) => (n ? [`${n} ${what}${n === 1 ? '' : 's'}`] : []);
   const step = (opts.report ?? silentReporter).step(
-    `downloading ${[...count(wheels, 'wheel'), ...count(sdists, 'sdist')].join(' and ')} with pip…`,
+    `downloading ${[...count(wheels, 'wheel'), ...count(sdists, 'sdist')].join(' and ')}` +
+      `${totalSize(downloads.map((d) => d.artifact))} with pip…`,
   );
   try {
     const items: DownloadItem[] = downloads.map(({ artifact, url }) => ({

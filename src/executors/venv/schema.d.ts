@@ -1,5 +1,5 @@
 export interface VenvExecutorSchema {
-  archive: string;
+  archive?: string;
   outputPath: string;
   binPath?: 'prepend' | 'append' | 'false';
   compile?: boolean;
