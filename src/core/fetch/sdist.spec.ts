@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { PexError, silentReporter } from '../common';
@@ -26,7 +26,7 @@ const env = isolatedPipEnv();
 const files = () => ({
   workspaceRoot: workspace,
   requirementsFile: path.join(workspace, 'tools/gamma/requirements.txt'),
-  lockFile: path.join(workspace, 'tools/gamma/pex.lock.json'),
+  lockFile: path.join(workspace, 'tools/gamma/pylock.toml'),
 });
 const builds = () => (existsSync(buildLog) ? readFileSync(buildLog, 'utf8').split('\n').filter(Boolean).length : 0);
 const noInterpreter = async (): Promise<Interpreter> => {
@@ -56,7 +56,7 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-test('the lock records the sdist itself: name, version, path relative to the lock, sha256', async () => {
+test('the lock records the sdist itself: name, version, path relative to the lock, size, sha256', async () => {
   const lock = readLockfile(files().lockFile);
   expect(lock.artifacts).toEqual([
     expect.objectContaining({ name: 'pexnx-beta', filename: 'pexnx_beta-1.0-py3-none-any.whl' }),
@@ -65,6 +65,7 @@ test('the lock records the sdist itself: name, version, path relative to the loc
       version: '1.0',
       filename: 'pexnx-gamma-1.0.tar.gz',
       path: 'wheels/pexnx-gamma-1.0.tar.gz',
+      size: statSync(path.join(workspace, 'tools/gamma/wheels/pexnx-gamma-1.0.tar.gz')).size,
       sha256: await sha256File(path.join(workspace, 'tools/gamma/wheels/pexnx-gamma-1.0.tar.gz')),
     },
   ]);
