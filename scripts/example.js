@@ -12,17 +12,13 @@ const base = path.join(repoRoot, '.tmp', 'example');
 const ws = path.join(base, 'workspace');
 const wheels = path.join(base, 'wheels');
 
+const indented = (text) => text.replace(/^/gm, '  ');
+
 function step(title, file, args, opts) {
   console.log(`\n$ ${[file, ...args].join(' ')}`);
   const r = typeof file === 'function' ? file() : spawnSync(file, args, { cwd: ws, encoding: 'utf8', ...opts });
   const out = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim();
-  if (out)
-    console.log(
-      out
-        .split('\n')
-        .map((l) => `  ${l}`)
-        .join('\n'),
-    );
+  if (out) console.log(indented(out));
   if (r.status !== 0 && r.code !== 0) {
     console.error(`\nexample failed at: ${title}`);
     process.exit(1);
@@ -45,13 +41,7 @@ const nxStep = (args) => {
   console.log(`\n$ nx ${args.join(' ')}`);
   const r = run(args);
   const out = r.output.trim();
-  if (out)
-    console.log(
-      out
-        .split('\n')
-        .map((l) => `  ${l}`)
-        .join('\n'),
-    );
+  if (out) console.log(indented(out));
   if (r.code !== 0) {
     console.error(`\nexample failed at: nx ${args.join(' ')}`);
     process.exit(1);
