@@ -193,7 +193,8 @@ async function lockAndBuild(core, { requirements, script, folder, out }, dirs, p
   };
   fs.mkdirSync(folder, { recursive: true });
   fs.writeFileSync(files.requirementsFile, `${requirements.join('\n')}\n`);
-  const lock = await core.tool.lockTool({ ...files, python });
+  // lockTool reports what it wrote; the bench needs the lock itself.
+  const { lock } = await core.tool.lockTool({ ...files, python });
   await core.tool.buildTool({
     ...files,
     out,
@@ -260,7 +261,7 @@ async function benchmarkTool(core, tool, opts, tmp) {
     await lockAndBuild(core, second, dirs, opts.python);
   }
   runChecked([dirs.archive, 'venv', dirs.venv], { env: { ...process.env, PEX_TOOLS: '1', PEX_ROOT: dirs.pexRoot } });
-  const wheels = await core.tool.fetchLockedWheels(lock, { workspaceRoot: base, cacheDir: dirs.wheelCache });
+  const wheels = await core.tool.fetchLockedWheels(lock, { workspaceRoot: base, lockDir: dirs.tool, cacheDir: dirs.wheelCache });
   const caseOpts = { ...opts, pluginVersion: core.pluginVersion };
   const cases = ourCases(tool, dirs, caseOpts);
   let pexBytes;
