@@ -1,10 +1,20 @@
 /**
- * An error the user caused and can fix. Its message is one line: what went wrong, where
- * (file:line when there is one) and how to fix it; callers print it without a stack trace.
+ * An error the user caused and can fix, in the runtime's shape (pexnx.PexError): what went
+ * wrong, where (a file, file:line, an option, a package), and how to fix it. Callers print it
+ * as one line, `pex: <what>, <where>: <fix>`, without a stack trace (see report.ts).
  */
 export class PexError extends Error {
-  constructor(message: string) {
-    super(message.replace(/\s*\n\s*/g, ' '));
+  readonly what: string;
+  readonly where: string;
+  readonly fix: string;
+
+  // The one-argument form is the pre-structured message; it goes once every caller names where and fix.
+  constructor(what: string, where?: string, fix?: string) {
+    const flat = (s: string) => s.replace(/\s*\n\s*/g, ' ').trim();
+    super(where === undefined || fix === undefined ? flat(what) : `${flat(what)}, ${flat(where)}: ${flat(fix)}`);
     this.name = 'PexError';
+    this.what = flat(what);
+    this.where = flat(where ?? '');
+    this.fix = flat(fix ?? '');
   }
 }
