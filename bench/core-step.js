@@ -3,6 +3,7 @@
 // own commands: `node bench/core-step.js lock|build '<options as JSON>'` (the built plugin in dist/).
 'use strict';
 const workflows = require('../dist/core/workflows');
+const { formatError, PexError } = require('../dist/core/common');
 
 const [step, json] = process.argv.slice(2);
 const run = { lock: workflows.lockTool, build: workflows.buildTool }[step];
@@ -11,6 +12,6 @@ if (!run || !json) {
   process.exit(2);
 }
 run(JSON.parse(json)).catch((err) => {
-  console.error(err?.name === 'PexError' ? `pex: ${err.message}` : err);
+  console.error(err instanceof PexError ? formatError(err) : err);
   process.exit(1);
 });

@@ -23,7 +23,9 @@ export function resolveTokens<T extends string | string[]>(value: T, project: { 
   try {
     return resolveNxTokensInOptions({ [option]: value }, project as never, option)[option] as T;
   } catch (e) {
-    throw new PexError(`${option} '${value}': ${(e as Error).message.replace(/^\S*NX\S*\s*/, '')}`);
+    // Nx's own message, without its prefix and the trailing `(option)` that `where` says.
+    const what = (e as Error).message.replace(/^\s*\S*NX\S*\s*/, '').replace(/\.?\s*\([^)]*\)$/, '');
+    throw new PexError(what, `${option} '${value}'`, 'move the token, or remove it');
   }
 }
 
@@ -31,7 +33,11 @@ export function toolTarget(context: ExecutorContext): ToolTarget {
   const projectName = context.projectName;
   const project = projectName ? context.projectsConfigurations?.projects[projectName] : undefined;
   if (!projectName || !project) {
-    throw new PexError('this executor must run as a target of a project: use nx run <project>:<target>');
+    throw new PexError(
+      'this executor must run as a target of a project',
+      projectName ? `project '${projectName}' (not in the workspace)` : 'a run without a project',
+      'use nx run <project>:<target>',
+    );
   }
   const workspaceRoot = context.root;
   const projectRoot = project.root;
@@ -60,7 +66,7 @@ export async function runExecutorBody(body: (report: Reporter) => Promise<boolea
     return { success: ok !== false };
   } catch (e) {
     if (e instanceof PexError) {
-      report.error(e.message);
+      report.error(e);
       return { success: false };
     }
     throw e;

@@ -120,7 +120,12 @@ const cases: Case[] = [
   [
     'pex: outputPath below a file',
     () => pexExecutor({ ...pexDefaults, outputPath: '{projectRoot}/requirements.txt/x.pex' }, context()),
-    /cannot write .*requirements.txt\/x.pex: a parent is a file/,
+    /^pex: cannot write the file \(a parent is a file\), \/.*\/requirements.txt\/x.pex: fix that or choose another path$/,
+  ],
+  [
+    'pex: a token out of place',
+    () => pexExecutor({ ...pexDefaults, outputPath: 'dist/{workspaceRoot}/x.pex' }, context()),
+    /^pex: The \{workspaceRoot\} token is only valid at the beginning of an option, path 'dist\/\{workspaceRoot\}\/x\.pex': move the token/,
   ],
   [
     'pex: sources that is a file',
@@ -155,7 +160,12 @@ const cases: Case[] = [
   [
     'lock: lockFile below a file',
     () => lockExecutor({ ...lockDefaults, lockFile: '{projectRoot}/requirements.txt/pylock.toml' }, context()),
-    /cannot write .*pylock.toml: a parent is a file/,
+    /^pex: cannot write the file \(a parent is a file\), \/.*\/requirements.txt\/pylock.toml: fix that or choose another path$/,
+  ],
+  [
+    'lock: upgrade and upgradePackage together',
+    () => lockExecutor({ ...lockDefaults, upgrade: true, upgradePackage: ['hello', 'click'] }, context()),
+    /^pex: upgrade and upgradePackage are both set \(upgrade already moves every package\), upgradePackage hello click: keep one of them$/,
   ],
   [
     'venv: a missing archive',
@@ -172,14 +182,22 @@ const cases: Case[] = [
     () => venvExecutor({ ...venvDefaults, outputPath: '{projectRoot}' }, context()),
     /tools\/hello exists and is not a venv: move it away/,
   ],
-  ['run: a tool project that does not exist', () => runExecutor({ tool: 'nope' }, context('app')), /tool project 'nope' does not exist/],
+  [
+    'run: a tool project that does not exist',
+    () => runExecutor({ tool: 'nope' }, context('app')),
+    /^pex: tool project 'nope' does not exist, the tool option: create it with nx g pex:tool nope$/,
+  ],
   ['run: a missing archive', () => runExecutor({ archive: 'dist/nope.pex' }, context('app')), /nope.pex does not exist/],
   [
     'run: a cwd that does not exist',
     () => runExecutor({ tool: 'hello', cwd: 'nope' }, context('app')),
     /the working directory .*\/nope does not exist: create it, or fix the cwd option/,
   ],
-  ['no project', () => pexExecutor(pexDefaults, context('ghost')), /must run as a target of a project/],
+  [
+    'no project',
+    () => pexExecutor(pexDefaults, context('ghost')),
+    /^pex: this executor must run as a target of a project, project 'ghost' \(not in the workspace\): use nx run <project>:<target>$/,
+  ],
 ];
 
 describe('executor options: bad input', () => {

@@ -317,10 +317,11 @@ describe('buildArchive with hostile input', () => {
     const wheels = [{ filename: 'evil-1.0-py3-none-any.whl', path: wheel, sha256: await sha256File(wheel) }];
     const error = await buildArchive({ ...input, out, wheels }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PexError);
-    expect((error as Error).message).toBe(
-      `evil-1.0-py3-none-any.whl contains the unsafe entry '${member}' (absolute, '..', a backslash or a symlink): ` +
-        'use a wheel without it; nothing was written',
-    );
+    expect(error).toMatchObject({
+      what: `the wheel has the unsafe entry '${member}' (absolute, '..', a backslash or a symlink)`,
+      where: 'evil-1.0-py3-none-any.whl',
+      fix: 'use a wheel without it (nothing was written)',
+    });
     expect(existsSync(path.dirname(out))).toBe(false);
   });
 

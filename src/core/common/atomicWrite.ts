@@ -4,8 +4,8 @@ import { dirname } from 'node:path';
 import { PexError } from './errors';
 
 const REASONS: Record<string, string> = {
-  ENOTDIR: 'a parent is a file, not a directory',
-  EEXIST: 'a parent is a file, not a directory',
+  ENOTDIR: 'a parent is a file',
+  EEXIST: 'a parent is a file',
   EISDIR: 'it is a directory',
   EACCES: 'permission denied',
   EPERM: 'permission denied',
@@ -17,7 +17,7 @@ const REASONS: Record<string, string> = {
 function cannotWrite(file: string, e: unknown): unknown {
   const code = (e as NodeJS.ErrnoException)?.code;
   if (!code || e instanceof PexError) return e;
-  return new PexError(`cannot write ${file}: ${REASONS[code] ?? (e as Error).message}; fix that or choose another path`);
+  return new PexError(`cannot write the file (${REASONS[code] ?? (e as Error).message})`, file, 'fix that or choose another path');
 }
 
 /** A sibling temp name: same directory, so the final rename is atomic. */

@@ -15,9 +15,14 @@ export interface ArchiveContract {
   cpythonMinors: { oldest: number; newest: number };
   /** What makes a zip entry unsafe to install (on both sides), and how errors say it. */
   unsafeEntry: { absolute: boolean; parts: string[]; chars: string[]; symlink: boolean; says: string };
+  /** A regex source: the shape of every error line both sides print, `pex: <what>, <where>: <fix>`. */
+  errorLine: string;
 }
 
 export const CONTRACT: ArchiveContract = contractJson;
+
+/** The shape of an error line (colour removed); its groups are what, where and fix. */
+export const ERROR_LINE = new RegExp(CONTRACT.errorLine);
 
 /** `nx1/<first 16 hex of pex_hash>`: the venvs dir of one archive under PEX_ROOT. */
 export function venvsSubdir(pexHash: string): string {

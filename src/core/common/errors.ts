@@ -1,7 +1,8 @@
 /**
  * An error the user caused and can fix, in the runtime's shape (pexnx.PexError): what went
- * wrong, where (a file, file:line, an option, a package), and how to fix it. Callers print it
- * as one line, `pex: <what>, <where>: <fix>`, without a stack trace (see report.ts).
+ * wrong, where (a file, file:line, an option, a package), and how to fix it. Its message is
+ * `<what>, <where>: <fix>`; formatError (report.ts) makes it the one line users see,
+ * `pex: <what>, <where>: <fix>`, without a stack trace.
  */
 export class PexError extends Error {
   readonly what: string;

@@ -20,7 +20,7 @@ describe('run', () => {
 
   it('names a missing command in a PexError', async () => {
     await expect(run('pex-nx-no-such-command', [])).rejects.toThrow(
-      new PexError('pex-nx-no-such-command not found: install it or put it on PATH'),
+      new PexError('command not found', 'pex-nx-no-such-command', 'install it or put it on PATH'),
     );
   });
 

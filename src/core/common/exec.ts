@@ -45,9 +45,9 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
     child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
     child.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') {
-        reject(new PexError(`${cmd} not found${opts.cwd ? ` (from ${opts.cwd})` : ''}: install it or put it on PATH`));
+        reject(new PexError('command not found', `${cmd}${opts.cwd ? ` (from ${opts.cwd})` : ''}`, 'install it or put it on PATH'));
       } else if (err.code === 'EACCES') {
-        reject(new PexError(`${cmd} is not executable: chmod +x it or use another command`));
+        reject(new PexError('command is not executable', cmd, 'chmod +x it or use another command'));
       } else {
         reject(err);
       }

@@ -9,13 +9,13 @@ export async function sha256File(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/** The one message for a wheel whose bytes are not the locked ones. */
-export function sha256Mismatch(what: string, expected: string, actual: string, fix: string): PexError {
-  return new PexError(`${what} has sha256 ${actual}, but the lock expects ${expected}: ${fix}`);
+/** The one message for a file (a path or URL) whose bytes are not the locked ones. */
+export function sha256Mismatch(file: string, expected: string, actual: string, fix: string): PexError {
+  return new PexError(`the sha256 is ${actual} where the lock expects ${expected}`, file, fix);
 }
 
 /** Passes bytes through while hashing them; at the end it fails with a mismatch unless they hash to `expected`. */
-export function verifyingSha256(expected: string, what: string, fix: string): Transform {
+export function verifyingSha256(expected: string, file: string, fix: string): Transform {
   const hash = createHash('sha256');
   return new Transform({
     transform(chunk: Buffer, _encoding, done) {
@@ -24,7 +24,7 @@ export function verifyingSha256(expected: string, what: string, fix: string): Tr
     },
     flush(done) {
       const actual = hash.digest('hex');
-      done(actual === expected ? null : sha256Mismatch(what, expected, actual, fix));
+      done(actual === expected ? null : sha256Mismatch(file, expected, actual, fix));
     },
   });
 }

@@ -1,4 +1,6 @@
-import { createReporter, formatBytes, stripAnsi } from './report';
+import { ERROR_LINE } from './contract';
+import { PexError } from './errors';
+import { createReporter, formatBytes, formatError, stripAnsi } from './report';
 
 function stream(isTTY: boolean) {
   const out = { text: '', isTTY, write: (t: string) => void (out.text += t) };
@@ -10,17 +12,18 @@ describe('createReporter', () => {
     const s = stream(false);
     const report = createReporter(s, {});
     report.info('wrote dist/x.pex');
-    report.error('black exited with code 1');
-    expect(s.text).toBe('[pex] wrote dist/x.pex\npex: black exited with code 1\n');
+    report.error(new PexError('black exited with code 1', 'dist/black.pex', 'its output above says why'));
+    expect(s.text).toBe('[pex] wrote dist/x.pex\npex: black exited with code 1, dist/black.pex: its output above says why\n');
   });
 
   it('colours on a terminal, and not with NO_COLOR set', () => {
     const tty = stream(true);
-    createReporter(tty, {}).error('x');
-    expect(tty.text).toBe('\x1b[1;31mpex:\x1b[0m x\n');
+    const error = new PexError('x', 'y', 'z');
+    createReporter(tty, {}).error(error);
+    expect(tty.text).toBe('\x1b[1;31mpex:\x1b[0m x, y: z\n');
     const noColor = stream(true);
-    createReporter(noColor, { NO_COLOR: '1' }).error('x');
-    expect(noColor.text).toBe('pex: x\n');
+    createReporter(noColor, { NO_COLOR: '1' }).error(error);
+    expect(noColor.text).toBe('pex: x, y: z\n');
   });
 
   it('prints a step once when it starts; live progress only on a terminal', () => {
@@ -44,8 +47,21 @@ describe('createReporter', () => {
 
   it('never passes on escape codes or line breaks a message carries (from pip, from a tool)', () => {
     const s = stream(false);
-    createReporter(s, {}).error('pip could not download x.whl: \x1b[31mHTTP 404\x1b[0m\nsecond line');
-    expect(s.text).toBe('pex: pip could not download x.whl: HTTP 404 second line\n');
+    createReporter(s, {}).error(new PexError('pip could not download it: \x1b[31mHTTP 404\x1b[0m\nsecond line', 'x.whl', 'retry'));
+    expect(s.text).toBe('pex: pip could not download it: HTTP 404 second line, x.whl: retry\n');
+  });
+
+  it("prints every error in the contract's error-line shape, as formatError does", () => {
+    const s = stream(true);
+    const errors = [
+      new PexError("no script 'nosuch' in this venv", 'dist/tools/hello/hello.pex', 'use one of: greet-py, hello'),
+      new PexError("'a==' is not a valid requirement ('==' is not an operator followed by a version)", 'r.txt:3', 'write it: x'),
+    ];
+    const report = createReporter(s, {});
+    for (const e of errors) report.error(e);
+    const lines = stripAnsi(s.text).split('\n').slice(0, -1);
+    expect(lines).toEqual(errors.map((e) => formatError(e)));
+    expect(lines.map((l) => ERROR_LINE.exec(l)?.slice(1))).toEqual(errors.map((e) => [e.what, e.where, e.fix]));
   });
 });
 

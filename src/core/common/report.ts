@@ -1,7 +1,10 @@
+import type { PexError } from './errors';
+
 /**
  * The one place that prints `pex` lines. Two shapes, so logs (and tests) tell them apart:
- * `pex: <what, where, fix>` is an error; `[pex] <text>` is information (a long step starting,
- * a result). Colour only on a terminal without NO_COLOR; live progress only on a terminal.
+ * `pex: <what>, <where>: <fix>` is an error (CONTRACT.errorLine, the runtime's shape too);
+ * `[pex] <text>` is information (a long step starting, a result). Colour only on a terminal
+ * without NO_COLOR; live progress only on a terminal.
  */
 
 // CSI sequences (colours, cursor moves) and OSC ones (links, titles), as pip and rich emit them.
@@ -12,6 +15,19 @@ export function stripAnsi(text: string): string {
   return text.replace(ANSI, '');
 }
 
+/** One line: escape codes (pip's, a tool's) and line breaks removed. */
+function oneLine(text: string): string {
+  return stripAnsi(text).replace(/\s*\n\s*/g, ' ');
+}
+
+/**
+ * The error line, `pex: <what>, <where>: <fix>`: what the reporter prints and what Nx shows for a
+ * generator or sync generator that fails. `prefix` is `pex:`, painted on a terminal.
+ */
+export function formatError(error: PexError, prefix = 'pex:'): string {
+  return `${prefix} ${oneLine(error.message)}`;
+}
+
 /** A long step: `update` shows live counts or bytes on a terminal and does nothing elsewhere. */
 export interface Step {
   update(progress: string): void;
@@ -20,7 +36,7 @@ export interface Step {
 
 export interface Reporter {
   info(line: string): void;
-  error(line: string): void;
+  error(error: PexError): void;
   /** Prints `line` when the step starts. */
   step(line: string): Step;
 }
@@ -34,7 +50,6 @@ export function createReporter(stream: Stream = process.stderr, env: NodeJS.Proc
   const tty = !!stream.isTTY;
   const colour = tty && !('NO_COLOR' in env && env.NO_COLOR !== '');
   const paint = (code: string, text: string) => (colour ? `\x1b[${code}m${text}\x1b[0m` : text);
-  const line = (text: string) => stripAnsi(text).replace(/\s*\n\s*/g, ' ');
   let live: string | null = null;
   const endLive = () => {
     if (live !== null) stream.write('\n');
@@ -43,15 +58,15 @@ export function createReporter(stream: Stream = process.stderr, env: NodeJS.Proc
   return {
     info: (text) => {
       endLive();
-      stream.write(`${paint('2', '[pex]')} ${line(text)}\n`);
+      stream.write(`${paint('2', '[pex]')} ${oneLine(text)}\n`);
     },
-    error: (text) => {
+    error: (error) => {
       endLive();
-      stream.write(`${paint('1;31', 'pex:')} ${line(text)}\n`);
+      stream.write(`${formatError(error, paint('1;31', 'pex:'))}\n`);
     },
     step: (text) => {
       endLive();
-      const head = `${paint('2', '[pex]')} ${line(text)}`;
+      const head = `${paint('2', '[pex]')} ${oneLine(text)}`;
       if (!tty) {
         stream.write(`${head}\n`);
         return { update: () => undefined, done: () => undefined };
@@ -63,7 +78,7 @@ export function createReporter(stream: Stream = process.stderr, env: NodeJS.Proc
         update: (progress) => {
           if (live !== head) return;
           // Spaces, not an erase sequence, clear the rest of the previous update.
-          const text = ` ${line(progress)}`;
+          const text = ` ${oneLine(progress)}`;
           stream.write(`\r${head}${text}${' '.repeat(Math.max(0, width - text.length))}`);
           width = text.length;
         },

@@ -146,8 +146,8 @@ test('an sdist must be built by the Python version it was locked for', async () 
   expect(error).toBeInstanceOf(PexError);
   expect((error as Error).message).toMatch(
     new RegExp(
-      /^pexnx-gamma-1\.0\.tar\.gz must be built by Python 3\.7 \(the lock's\), but .* is Python 3\.\d+: set the /.source +
-        /python option to a Python 3\.7$/.source,
+      /^pexnx-gamma-1\.0\.tar\.gz must be built by Python 3\.7 \(the lock's\) but this one is Python 3\.\d+, \/\S+: /.source +
+        /set the python option to a Python 3\.7$/.source,
     ),
   );
   expect(existsSync(builtDir(cacheDir, lock.artifacts[1], lock))).toBe(false);
@@ -179,7 +179,7 @@ test('a failing build is one line with the reason, and caches nothing', async ()
   }).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(PexError);
   expect((error as Error).message).toMatch(
-    /^building pexnx-brk-1\.0\.tar\.gz into a wheel failed: .*RuntimeError: the compiler is missing; fix the build/,
+    /^building the sdist into a wheel failed: .*RuntimeError: the compiler is missing, pexnx-brk-1\.0\.tar\.gz: fix the build/,
   );
   expect(existsSync(builtDir(cacheDir, artifact, withBroken))).toBe(false);
   expect(readdirSync(path.join(cacheDir, 'tmp'))).toEqual([]);

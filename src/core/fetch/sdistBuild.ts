@@ -40,7 +40,7 @@ export async function wheelFromSdist(
   if (wheelIn(dir)) rmSync(dir, { recursive: true, force: true });
   await build(sdistPath, artifact, lock, dir, opts);
   const built = await verified(dir);
-  if (!built) throw new PexError(`${dir} changed while it was being read: run the build again`);
+  if (!built) throw new PexError('the built wheel changed while it was being read', dir, 'run the build again');
   return built;
 }
 
@@ -64,8 +64,9 @@ async function build(
   const version = interpreter.version.slice(0, 2).join('.');
   if (version !== lock.interpreter.version) {
     throw new PexError(
-      `${artifact.filename} must be built by Python ${lock.interpreter.version} (the lock's), but ${interpreter.path} ` +
-        `is Python ${version}: set the python option to a Python ${lock.interpreter.version}`,
+      `${artifact.filename} must be built by Python ${lock.interpreter.version} (the lock's) but this one is Python ${version}`,
+      interpreter.path,
+      `set the python option to a Python ${lock.interpreter.version}`,
     );
   }
   requirePip(interpreter, `building ${artifact.filename}`);
@@ -87,15 +88,17 @@ async function build(
         if (result.code !== 0 || built.length !== 1) {
           const problem = result.code !== 0 ? pipProblemLine(result.stderr) : `it made ${built.length} wheels`;
           throw new PexError(
-            `building ${artifact.filename} into a wheel failed: ${problem}; fix the build (its build requirements must ` +
-              `be reachable from the configured indexes), or use a version with wheels`,
+            `building the sdist into a wheel failed: ${problem}`,
+            artifact.filename,
+            'fix the build (its build requirements must be reachable from the configured indexes), or use a version with wheels',
           );
         }
         const wheel = parseWheelName(built[0]);
         if (wheel.name !== canonicalName(artifact.name) || wheel.version !== artifact.version) {
           throw new PexError(
-            `building ${artifact.filename} made ${built[0]}, not ${artifact.name} ${artifact.version}: the sdist is ` +
-              `not what was locked; re-run the lock target`,
+            `the sdist is not what was locked: it built ${built[0]} instead of ${artifact.name} ${artifact.version}`,
+            artifact.filename,
+            're-run the lock target',
           );
         }
         writeFileSync(path.join(out, `${built[0]}.sha256`), (await sha256File(path.join(out, built[0]))) + '\n');

@@ -50,7 +50,11 @@ describe('parseRequirement', () => {
     ['foo; (os_name == "nt"', "'(' is not closed"],
     ['foo @ not-a-url', "'@' must be followed by a URL"],
   ])('rejects %s', (text, why) => {
-    expect(errorOf(() => parseRequirement(text)).message).toContain(why);
+    const error = errorOf(() => parseRequirement(text, '--requirements'));
+    expect(error.what).toMatch(new RegExp(`^'${text.replace(/[[\]().*+?^$|\\]/g, '\\$&')}' is not a valid requirement \\(.*\\)$`));
+    expect(error.what).toContain(why);
+    expect(error.where).toBe('--requirements');
+    expect(error.fix).toBe("write it like 'black==23.1.0' or 'requests[socks]>=2.28'");
   });
 
   it('keeps credentials out of its messages', () => {
@@ -89,19 +93,21 @@ describe('parseRequirements', () => {
   });
 
   it.each([
-    ['black\n-r other.txt\n', 2, 'includes (-r) are not supported'],
-    ['-e ./src\n', 1, 'editable requirements'],
-    ['--pre\n', 1, "unknown option '--pre'"],
-    ['\n\nfoo==\n', 3, 'is not a valid requirement'],
-    ['a \\\n  ==1 \\\n  garbage!\nb\n', 1, 'is not a valid requirement'],
-    ['black --hash=sha256:00\n', 1, "per-requirement options like '--hash' are not supported"],
-    ['--no-index https://x\n', 1, '--no-index takes no value'],
-    ['--index-url\n', 1, '--index-url takes exactly one value'],
-  ])('rejects %j at line %i', (text, line, why) => {
-    const message = errorOf(() => parseRequirements(text, 'req.txt')).message;
-    expect(message.startsWith(`req.txt:${line}: `)).toBe(true);
-    expect(message).toContain(why);
-    expect(message).not.toContain('\n');
+    ['black\n-r other.txt\n', 2, 'includes (-r) are not supported', 'list the requirements in this file'],
+    ['-e ./src\n', 1, 'editable requirements (-e) cannot go into an archive', 'require a released version or a wheel'],
+    ['--pre\n', 1, "unknown option '--pre'", 'only --index-url, --extra-index-url, --find-links and --no-index are supported here'],
+    ['\n\nfoo==\n', 3, "'foo==' is not a valid requirement", "write it like 'black==23.1.0' or 'requests[socks]>=2.28'"],
+    ['a \\\n  ==1 \\\n  garbage!\nb\n', 1, 'is not a valid requirement', "write it like 'black==23.1.0'"],
+    ['black --hash=sha256:00\n', 1, "per-requirement options like '--hash' are not supported", 'remove it'],
+    ['--no-index https://x\n', 1, "--no-index takes no value (got 'https://x')", 'remove the value'],
+    ['--index-url\n', 1, '--index-url takes exactly one value', 'write it as --index-url <value>'],
+  ])('rejects %j at line %i', (text, line, what, fix) => {
+    const error = errorOf(() => parseRequirements(text, 'req.txt'));
+    expect(error.what).toContain(what);
+    expect(error.where).toBe(`req.txt:${line}`);
+    expect(error.fix).toContain(fix);
+    expect(error.message).toContain(`, req.txt:${line}: `);
+    expect(error.message).not.toContain('\n');
   });
 
   it('strips credentials from error messages', () => {

@@ -33,33 +33,40 @@ const PEP440 = new RegExp(
 );
 const SPEC_CLAUSE = /^(~=|===|==|!=|<=|>=|<|>)\s*(\S+)$/;
 
-function badRequirement(s: string, why: string): PexError {
-  return new PexError(
-    `'${stripCredentials(s.trim())}' is not a valid requirement: ${why}; write it like 'black==23.1.0' or 'requests[socks]>=2.28'`,
+// User text (a URL with a password) stays out of messages.
+function requirementError(what: string, where: string, fix: string): PexError {
+  return new PexError(stripCredentials(what), where, fix);
+}
+
+function badRequirement(s: string, why: string, where: string): PexError {
+  return requirementError(
+    `'${s.trim()}' is not a valid requirement (${why})`,
+    where,
+    "write it like 'black==23.1.0' or 'requests[socks]>=2.28'",
   );
 }
 
-function normalizeSpecifier(s: string, text: string): string {
+function normalizeSpecifier(s: string, text: string, where: string): string {
   const inner = /^\(\s*(.*?)\s*\)$/.exec(text)?.[1] ?? text;
   return inner
     .split(',')
     .map((raw) => {
       const m = SPEC_CLAUSE.exec(raw.trim());
-      if (!m) throw badRequirement(s, `'${raw.trim()}' is not an operator followed by a version`);
+      if (!m) throw badRequirement(s, `'${raw.trim()}' is not an operator followed by a version`, where);
       const [, op, version] = m;
       const wildcard = (op === '==' || op === '!=') && version.endsWith('.*');
       if (op !== '===' && !PEP440.test(wildcard ? version.slice(0, -2) : version)) {
-        throw badRequirement(s, `'${version}' is not a PEP 440 version`);
+        throw badRequirement(s, `'${version}' is not a PEP 440 version`, where);
       }
       return `${op}${version}`;
     })
     .join(',');
 }
 
-/** Parses one PEP 508 requirement; throws a PexError saying what is wrong. */
-export function parseRequirement(s: string): Requirement {
+/** Parses one PEP 508 requirement; throws a PexError saying what is wrong, and `where` the requirement came from. */
+export function parseRequirement(s: string, where = 'the requirement'): Requirement {
   const name = NAME.exec(s);
-  if (!name) throw badRequirement(s, 'it does not start with a project name');
+  if (!name) throw badRequirement(s, 'it does not start with a project name', where);
   let rest = s.slice(name[0].length);
 
   let extras: string[] = [];
@@ -67,7 +74,7 @@ export function parseRequirement(s: string): Requirement {
   if (extrasMatch) {
     extras = extrasMatch[1] === '' ? [] : extrasMatch[1].split(',').map((e) => e.trim());
     const bad = extras.find((e) => !IDENTIFIER.test(e));
-    if (bad !== undefined) throw badRequirement(s, `'${bad}' is not an extra name`);
+    if (bad !== undefined) throw badRequirement(s, `'${bad}' is not an extra name`, where);
     extras = [...new Set(extras.map(canonicalName))].sort();
     rest = rest.slice(extrasMatch[0].length);
   }
@@ -78,20 +85,20 @@ export function parseRequirement(s: string): Requirement {
   if (rest.startsWith('@')) {
     // A URL ends at whitespace; a marker after it must be separated by whitespace (PEP 508).
     const m = /^@\s*(\S+)(?:\s+;\s*(.*))?\s*$/.exec(rest);
-    if (!m || !/^[a-z][a-z0-9+.-]*:/i.test(m[1])) throw badRequirement(s, "'@' must be followed by a URL");
+    if (!m || !/^[a-z][a-z0-9+.-]*:/i.test(m[1])) throw badRequirement(s, "'@' must be followed by a URL", where);
     url = m[1];
     marker = m[2] ?? null;
   } else {
     const semicolon = rest.indexOf(';');
     const spec = (semicolon < 0 ? rest : rest.slice(0, semicolon)).trim();
-    if (spec) specifier = normalizeSpecifier(s, spec);
+    if (spec) specifier = normalizeSpecifier(s, spec, where);
     if (semicolon >= 0) marker = rest.slice(semicolon + 1);
   }
   if (marker !== null) {
     try {
       marker = normalizeMarker(marker);
     } catch (err) {
-      throw badRequirement(s, `the marker is invalid (${(err as Error).message})`);
+      throw badRequirement(s, `the marker is invalid: ${(err as Error).message}`, where);
     }
   }
   return { name: canonicalName(name[1]), extras, specifier, url, marker };
@@ -113,30 +120,37 @@ const VALUE_OPTIONS: Record<string, string> = {
   '--find-links': '--find-links',
 };
 
-const UNSUPPORTED: Record<string, string> = {
-  '-r': 'includes (-r) are not supported: list the requirements in this file',
-  '--requirement': 'includes (--requirement) are not supported: list the requirements in this file',
-  '-c': 'constraint files (-c) are not supported: pin versions in this file',
-  '--constraint': 'constraint files (--constraint) are not supported: pin versions in this file',
-  '-e': 'editable requirements (-e) cannot go into an archive: require a released version or a wheel',
-  '--editable': 'editable requirements (--editable) cannot go into an archive: require a released version or a wheel',
+// What each refused option is, and the fix.
+const UNSUPPORTED: Record<string, [string, string]> = {
+  '-r': ['includes (-r) are not supported', 'list the requirements in this file'],
+  '--requirement': ['includes (--requirement) are not supported', 'list the requirements in this file'],
+  '-c': ['constraint files (-c) are not supported', 'pin versions in this file'],
+  '--constraint': ['constraint files (--constraint) are not supported', 'pin versions in this file'],
+  '-e': ['editable requirements (-e) cannot go into an archive', 'require a released version or a wheel'],
+  '--editable': ['editable requirements (--editable) cannot go into an archive', 'require a released version or a wheel'],
 };
 
-function parseOption(line: string): string {
+function parseOption(line: string, where: string): string {
   const [first, ...rest] = line.split(/\s+/);
   const eq = first.indexOf('=');
   const option = eq > 0 ? first.slice(0, eq) : first;
   const args = eq > 0 ? [first.slice(eq + 1), ...rest] : rest;
-  if (UNSUPPORTED[option]) throw new PexError(UNSUPPORTED[option]);
+  if (UNSUPPORTED[option]) throw requirementError(UNSUPPORTED[option][0], where, UNSUPPORTED[option][1]);
   if (option === '--no-index') {
-    if (args.length) throw new PexError(`--no-index takes no value, got '${args.join(' ')}'`);
+    if (args.length) throw requirementError(`--no-index takes no value (got '${args.join(' ')}')`, where, 'remove the value');
     return option;
   }
   const canonical = VALUE_OPTIONS[option];
   if (!canonical) {
-    throw new PexError(`unknown option '${option}': only --index-url, --extra-index-url, --find-links and --no-index are supported here`);
+    throw requirementError(
+      `unknown option '${option}'`,
+      where,
+      'only --index-url, --extra-index-url, --find-links and --no-index are supported here',
+    );
   }
-  if (args.length !== 1 || args[0] === '') throw new PexError(`${option} takes exactly one value`);
+  if (args.length !== 1 || args[0] === '') {
+    throw requirementError(`${option} takes exactly one value`, where, `write it as ${canonical} <value>`);
+  }
   return `${canonical} ${args[0]}`;
 }
 
@@ -164,20 +178,16 @@ export function parseRequirements(text: string, file: string): Requirements {
     // pip's rule: '#' starts a comment at the line start or after whitespace (so URL fragments survive).
     const content = raw.replace(/(^|\s)#.*$/, '').trim();
     if (!content) continue;
-    try {
-      if (content.startsWith('-')) {
-        pipOptions.push(parseOption(content));
-      } else {
-        const option = /\s(--?[A-Za-z][\w-]*)/.exec(content.replace(/"[^"]*"|'[^']*'/g, '""'));
-        if (option) {
-          throw new PexError(`per-requirement options like '${option[1]}' are not supported (the lock records hashes): remove it`);
-        }
-        requirements.push(formatRequirement(parseRequirement(content)));
-      }
-    } catch (err) {
-      if (err instanceof PexError) throw new PexError(`${file}:${line}: ${stripCredentials(err.message)}`);
-      throw err;
+    const where = `${file}:${line}`;
+    if (content.startsWith('-')) {
+      pipOptions.push(parseOption(content, where));
+      continue;
     }
+    const option = /\s(--?[A-Za-z][\w-]*)/.exec(content.replace(/"[^"]*"|'[^']*'/g, '""'));
+    if (option) {
+      throw requirementError(`per-requirement options like '${option[1]}' are not supported (the lock records hashes)`, where, 'remove it');
+    }
+    requirements.push(formatRequirement(parseRequirement(content, where)));
   }
   return { requirements, pipOptions };
 }

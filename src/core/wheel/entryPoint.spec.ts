@@ -43,8 +43,8 @@ test('refuses a module nobody provides, in one line naming the modules there are
   }
   expect(error).toBeInstanceOf(PexError);
   expect((error as Error).message).toBe(
-    "tools/x/pex.lock.json: entry point 'nosuchmod:main' names module 'nosuchmod', which neither the locked wheels nor " +
-      "the tool's sources provide (top-level modules: extra_mod, fast, hellotool, mytool, ns_pkg, script): fix the entry " +
+    "entry point 'nosuchmod:main' names module 'nosuchmod' that neither the locked wheels nor the tool's sources provide " +
+      '(top-level modules: extra_mod, fast, hellotool, mytool, ns_pkg, script), tools/x/pex.lock.json: fix the entry ' +
       'point, or add the distribution that provides it to requirements.txt',
   );
 });

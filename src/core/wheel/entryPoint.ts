@@ -44,8 +44,9 @@ export function assertEntryPointModule(entryPoint: string, wheels: WheelFile[], 
   const top = [...modules].filter((m) => !m.includes('.')).sort();
   const shown = top.length > 12 ? `${top.slice(0, 12).join(', ')}, …` : top.join(', ') || '(none)';
   throw new PexError(
-    `${where}: entry point '${entryPoint}' names module '${module}', which neither the locked wheels nor the tool's ` +
-      `sources provide (top-level modules: ${shown}): fix the entry point, or add the distribution that provides it to ` +
-      `requirements.txt`,
+    `entry point '${entryPoint}' names module '${module}' that neither the locked wheels nor the tool's sources ` +
+      `provide (top-level modules: ${shown})`,
+    where,
+    'fix the entry point, or add the distribution that provides it to requirements.txt',
   );
 }

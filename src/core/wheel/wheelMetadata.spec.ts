@@ -43,6 +43,8 @@ describe('wheel scripts', () => {
     const bogus = path.join(dir, 'bogus.whl');
     fs.writeFileSync(bogus, 'not a zip');
     expect(() => readWheelScripts(bogus)).toThrow(PexError);
-    expect(() => readWheelScripts(bogus)).toThrow(/bogus.whl is not a zip file/);
+    expect(() => readWheelScripts(bogus)).toThrow(
+      /^not a zip file or damaged \(.+\), .*\/bogus\.whl: re-download it or rebuild the wheel$/,
+    );
   });
 });

@@ -21,7 +21,7 @@ export interface WheelScripts {
 }
 
 const corrupt = (file: string, why: string) =>
-  new PexError(`${file} is not a zip file or is damaged (${why}): re-download it or rebuild the wheel`);
+  new PexError(`not a zip file or damaged (${why})`, file, 're-download it or rebuild the wheel');
 
 /**
  * Lists the central directory. Every offset the file states is checked by the zip reader,
@@ -75,7 +75,9 @@ export function assertSafeWheel(wheelPath: string, name = wheelPath): void {
     for (const member of listMembers(read, size, name)) {
       if (isUnsafeEntry(member.name, member.unixMode)) {
         throw new PexError(
-          `${name} contains the unsafe entry '${member.name}' (${CONTRACT.unsafeEntry.says}): use a wheel without it; nothing was written`,
+          `the wheel has the unsafe entry '${member.name}' (${CONTRACT.unsafeEntry.says})`,
+          name,
+          'use a wheel without it (nothing was written)',
         );
       }
     }

@@ -39,4 +39,11 @@ describe('parseWheelName', () => {
   ])('rejects %s', (name) => {
     expect(() => parseWheelName(name)).toThrow(PexError);
   });
+
+  it.each([
+    ['foo-1.0.tar.gz', 'not a wheel file name (name-version[-build]-python-abi-platform.whl)'],
+    ['foo-1.0-x-py3-none-any.whl', "the build tag 'x' does not start with a digit"],
+  ])('names %s and the fix', (name, what) => {
+    expect(() => parseWheelName(name)).toThrow(`${what}, ${name}: rename it or rebuild the wheel`);
+  });
 });

@@ -20,14 +20,12 @@ const COMPONENT = /^[A-Za-z0-9_.!+]+$/;
 export function parseWheelName(filename: string): WheelName {
   const parts = filename.endsWith('.whl') ? filename.slice(0, -4).split('-') : [];
   if ((parts.length !== 5 && parts.length !== 6) || !parts.every((p) => COMPONENT.test(p))) {
-    throw new PexError(
-      `${filename} is not a wheel file name (name-version[-build]-python-abi-platform.whl): rename it or rebuild the wheel`,
-    );
+    throw new PexError('not a wheel file name (name-version[-build]-python-abi-platform.whl)', filename, 'rename it or rebuild the wheel');
   }
   const [name, version] = parts;
   const build = parts.length === 6 ? parts[2] : null;
   if (build !== null && !/^\d/.test(build)) {
-    throw new PexError(`${filename}: the build tag '${build}' must start with a digit: rename it or rebuild the wheel`);
+    throw new PexError(`the build tag '${build}' does not start with a digit`, filename, 'rename it or rebuild the wheel');
   }
   const [pythons, abis, platforms] = parts.slice(-3).map((t) => t.split('.'));
   const tags = pythons.flatMap((py) => abis.flatMap((abi) => platforms.map((plat) => `${py}-${abi}-${plat}`)));

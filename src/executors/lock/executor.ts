@@ -11,7 +11,11 @@ export default async function lockExecutor(options: LockExecutorSchema, context:
     // Nx gives one value as a string when the option is passed once on the command line.
     const packages = ([] as string[]).concat(options.upgradePackage ?? []);
     if (options.upgrade && packages.length) {
-      throw new PexError(`upgrade and upgradePackage ${packages.join(', ')} are both set: --upgrade already moves every package; keep one`);
+      throw new PexError(
+        'upgrade and upgradePackage are both set (upgrade already moves every package)',
+        `upgradePackage ${packages.join(' ')}`,
+        'keep one of them',
+      );
     }
     const { lock, previous, changes, lockFile } = await lockTool({
       workspaceRoot: target.workspaceRoot,

@@ -39,7 +39,8 @@ describe('pex:remove', () => {
     const error = await removeGenerator(tree, { projectName: 'black', skipFormat: true }).catch((e) => e);
     expect(error).toBeInstanceOf(PexError);
     expect(error.message).toBe(
-      "'black' is still run by app:format, app:format-check: remove those targets, or pass --forceRemove to remove them too",
+      "'black' is still run by other projects' targets, app:format, app:format-check: remove those targets, or pass " +
+        '--forceRemove to remove them too',
     );
     expect(tree.listChanges()).toHaveLength(before);
   });
@@ -55,8 +56,8 @@ describe('pex:remove', () => {
   });
 
   test.each([
-    ['ghost', /project 'ghost' does not exist/],
-    ['lib', /'lib' is not a tool project: remove it with nx g @nx\/workspace:remove lib/],
+    ['ghost', /^project 'ghost' does not exist, the projectName argument: check the name with nx show projects$/],
+    ['lib', /^'lib' is not a tool project, libs\/lib: remove it with nx g @nx\/workspace:remove lib$/],
   ])('refuses %s', async (projectName, message) => {
     await expect(removeGenerator(workspace(), { projectName })).rejects.toThrow(message);
   });

@@ -14,11 +14,11 @@ export async function removeGenerator(tree: Tree, options: RemoveGeneratorSchema
   const projects = getProjects(tree);
   const project = projects.get(name);
   if (!project) {
-    throw new PexError(`project '${name}' does not exist: check the name with nx show projects`);
+    throw new PexError(`project '${name}' does not exist`, 'the projectName argument', 'check the name with nx show projects');
   }
   const hasPexTarget = Object.values(project.targets ?? {}).some((t) => t.executor === 'pex:pex');
   if (!hasPexTarget && !isToolProject(tree, project.root)) {
-    throw new PexError(`'${name}' is not a tool project: remove it with nx g @nx/workspace:remove ${name}`);
+    throw new PexError(`'${name}' is not a tool project`, project.root, `remove it with nx g @nx/workspace:remove ${name}`);
   }
   const consumers: Array<[string, string]> = [];
   for (const [other, config] of projects) {
@@ -28,10 +28,11 @@ export async function removeGenerator(tree: Tree, options: RemoveGeneratorSchema
     }
   }
   if (consumers.length && !options.forceRemove) {
-    const list = consumers.map(([p, t]) => `${p}:${t}`).join(', ');
+    const many = consumers.length > 1;
     throw new PexError(
-      `'${name}' is still run by ${list}: remove ${consumers.length > 1 ? 'those targets' : 'that target'}, or pass ` +
-        `--forceRemove to remove ${consumers.length > 1 ? 'them' : 'it'} too`,
+      `'${name}' is still run by ${many ? "other projects' targets" : "another project's target"}`,
+      consumers.map(([p, t]) => `${p}:${t}`).join(', '),
+      `remove ${many ? 'those targets' : 'that target'}, or pass --forceRemove to remove ${many ? 'them' : 'it'} too`,
     );
   }
   for (const [other, config] of projects) {

@@ -61,7 +61,7 @@ describe('pex:sync', () => {
     expect(tree.listChanges()).toEqual([]);
     write('tools/black/requirements.txt', 'black==24.1.0\n');
     const error = await syncGenerator(new FsTree(root, false)).catch((e) => e);
-    expect(error.message).toMatch(/^pex: tools\/black\/pex.lock.json is stale against its requirements.txt, and re-locking it failed/);
+    expect(error.message).toMatch(/^pex: tools\/black\/pex.lock.json is stale against its requirements.txt and re-locking it failed: /);
   });
 
   test.each([
@@ -69,14 +69,14 @@ describe('pex:sync', () => {
     [
       'interpreters',
       () => write('tools/black/pylock.toml', lockFor('black==23.1.0\n', ['>=3.9'])),
-      'was locked for interpreters [">=3.9"], not the lock target\'s interpreterConstraints []',
+      'was made for interpreters [">=3.9"] instead of the lock target\'s interpreterConstraints []',
     ],
   ])('a lock stale against its %s is re-locked; when that fails the error is one line saying why', async (_what, change, why) => {
     change();
     const error = await syncGenerator(new FsTree(root, false)).catch((e) => e);
     expect(error).toBeInstanceOf(PexError);
     expect(error.message).toMatch(
-      new RegExp(`^pex: tools/black/pylock.toml ${why.replace(/[[\]().]/g, '\\$&')}, and re-locking it failed: .*no-such-python3.99`),
+      new RegExp(`^pex: tools/black/pylock.toml ${why.replace(/[[\]().]/g, '\\$&')} and re-locking it failed: .*no-such-python3.99`),
     );
     expect(error.message).not.toContain('\n');
   });

@@ -2,20 +2,21 @@ import { getProjects, readNxJson, Tree } from '@nx/devkit';
 import type { SyncGeneratorResult } from '@nx/devkit/internal';
 import { isDeepStrictEqual } from 'node:util';
 import * as path from 'node:path';
-import { PexError } from '../../core/common';
+import { formatError, PexError } from '../../core/common';
 import { formatLockfile, keptPins, Lockfile, readLockfile } from '../../core/lock';
 import { parseRequirements, requirementsHash } from '../../core/requirements';
 import { resolveRequirements } from '../../core/workflows';
+import { shownByNx } from '../errors';
 import { indexOptionsOf, LOCK_FILE, LOCK_FILES, normalizeOptions, pluginOptionsOf, REQUIREMENTS_FILE } from '../../plugins/options';
 
-/** Why a lock no longer matches what its project asks for, or undefined when it does. */
+/** Why a lock no longer matches what its project asks for (said of the lock), or undefined when it does. */
 function staleness(lock: Lockfile | undefined, hash: string, constraints: string[]): string | undefined {
-  if (!lock) return 'is not a valid lock';
+  if (!lock) return 'is not valid';
   if (lock.requirementsHash !== hash) return `is stale against its ${REQUIREMENTS_FILE}`;
   if (!isDeepStrictEqual([...lock.interpreterConstraints].sort(), [...constraints].sort())) {
     return (
-      `was locked for interpreters ${JSON.stringify(lock.interpreterConstraints)}, ` +
-      `not the lock target's interpreterConstraints ${JSON.stringify(constraints)}`
+      `was made for interpreters ${JSON.stringify(lock.interpreterConstraints)} ` +
+      `instead of the lock target's interpreterConstraints ${JSON.stringify(constraints)}`
     );
   }
   return undefined;
@@ -30,7 +31,7 @@ function staleness(lock: Lockfile | undefined, hash: string, constraints: string
 export async function syncGenerator(tree: Tree): Promise<SyncGeneratorResult> {
   const pluginOptions = pluginOptionsOf(readNxJson(tree));
   const names = normalizeOptions(pluginOptions);
-  const messages: string[] = [];
+  const stale: PexError[] = [];
   for (const [name, project] of getProjects(tree)) {
     const requirementsFile = `${project.root}/${REQUIREMENTS_FILE}`;
     // A JSON lock of an earlier version is checked too; a re-lock writes its pylock.toml in its place.
@@ -62,12 +63,12 @@ export async function syncGenerator(tree: Tree): Promise<SyncGeneratorResult> {
       tree.write(`${project.root}/${LOCK_FILE}`, formatLockfile(fresh));
       if (lockFile !== `${project.root}/${LOCK_FILE}`) tree.delete(lockFile);
     } catch (e) {
-      if (e instanceof PexError) throw new PexError(`pex: ${lockFile} ${why}, and re-locking it failed: ${e.message}`);
+      if (e instanceof PexError) throw shownByNx(new PexError(`${lockFile} ${why} and re-locking it failed: ${e.what}`, e.where, e.fix));
       throw e;
     }
-    messages.push(`${lockFile} ${why}: run ${fix} (or nx sync)`);
+    stale.push(new PexError(`the lock ${why}`, lockFile, `run ${fix} (or nx sync)`));
   }
-  return messages.length ? { outOfSyncMessage: messages.map((m) => `pex: ${m}`).join('\n') } : {};
+  return stale.length ? { outOfSyncMessage: stale.map((e) => formatError(e)).join('\n') } : {};
 }
 
 export default syncGenerator;

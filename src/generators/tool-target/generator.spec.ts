@@ -56,10 +56,16 @@ describe('pex:tool-target', () => {
   });
 
   test.each([
-    [{ project: 'app', tool: 'nope', target: 'format' }, /'nope' is not a tool project/],
-    [{ project: 'app', tool: 'app', target: 'format' }, /'app' is not a tool project/],
-    [{ project: 'ghost', tool: 'black', target: 'format' }, /project 'ghost' does not exist/],
-    [{ project: 'app', tool: 'black', target: 'bad name' }, /invalid target name/],
+    [
+      { project: 'app', tool: 'nope', target: 'format' },
+      /^'nope' is not a tool project \(no requirements\.txt and lock\), --tool: create it with nx g pex:tool nope$/,
+    ],
+    [{ project: 'app', tool: 'app', target: 'format' }, /^'app' is not a tool project \(.*\), --tool: /],
+    [
+      { project: 'ghost', tool: 'black', target: 'format' },
+      /^project 'ghost' does not exist, --project: check the name with nx show projects$/,
+    ],
+    [{ project: 'app', tool: 'black', target: 'bad name' }, /^invalid target name 'bad name', --target: use letters, /],
   ])('refuses %j', async (options, message) => {
     const tree = workspace();
     await expect(make(tree, options)).rejects.toThrow(message);
@@ -68,7 +74,9 @@ describe('pex:tool-target', () => {
   test('refuses to overwrite an existing target', async () => {
     const tree = workspace();
     await make(tree, { project: 'app', tool: 'black', target: 'format' });
-    await expect(make(tree, { project: 'app', tool: 'black', target: 'format' })).rejects.toThrow(/already has a target 'format'/);
+    await expect(make(tree, { project: 'app', tool: 'black', target: 'format' })).rejects.toThrow(
+      /^project 'app' already has a target 'format', apps\/app\/project\.json: choose another --target$/,
+    );
   });
 
   test('splitArgs keeps quoted spaces', () => {

@@ -24,18 +24,24 @@ export async function toolTargetGenerator(tree: Tree, options: ToolTargetGenerat
   const explicitPex = Object.entries(tool?.targets ?? {}).find(([, t]) => t.executor === 'pex:pex')?.[0];
   if (!tool || (!explicitPex && !isToolProject(tree, tool.root))) {
     throw new PexError(
-      `'${options.tool}' is not a tool project (no requirements.txt and lock): create it with nx g pex:tool ${options.tool}`,
+      `'${options.tool}' is not a tool project (no requirements.txt and lock)`,
+      '--tool',
+      `create it with nx g pex:tool ${options.tool}`,
     );
   }
   if (!projects.has(options.project)) {
-    throw new PexError(`project '${options.project}' does not exist: check the name with nx show projects`);
+    throw new PexError(`project '${options.project}' does not exist`, '--project', 'check the name with nx show projects');
   }
   if (!TARGET_NAME.test(options.target)) {
-    throw new PexError(`invalid target name '${options.target}': use letters, digits, '_', '-', '.' or ':'`);
+    throw new PexError(`invalid target name '${options.target}'`, '--target', "use letters, digits, '_', '-', '.' or ':'");
   }
   const project = readProjectConfiguration(tree, options.project);
   if (project.targets?.[options.target]) {
-    throw new PexError(`project '${options.project}' already has a target '${options.target}': choose another --target`);
+    throw new PexError(
+      `project '${options.project}' already has a target '${options.target}'`,
+      `${project.root}/project.json`,
+      'choose another --target',
+    );
   }
   const pexTarget = explicitPex ?? normalizeOptions(pluginOptionsOf(readNxJson(tree))).pexTargetName;
   const lockFile = LOCK_FILES.find((f) => tree.exists(`${tool.root}/${f}`)) ?? LOCK_FILE;

@@ -11,23 +11,43 @@ jest.mock('@nx/devkit', () => ({
 // Input validation happens before anything is written, and pip runs only in the returned task; the e2e suite covers that task.
 describe('pex:tool input validation', () => {
   const cases: Array<[string, Parameters<typeof toolGenerator>[1], RegExp]> = [
-    ['an invalid name', { name: 'Bad Name!' }, /invalid tool name 'Bad Name!'/],
-    ['a bad requirement', { name: 'black', requirements: 'black>=' }, /--requirements 'black>=' is not a valid requirement: /],
-    ['an empty requirement list', { name: 'black', requirements: [] }, /--requirements is empty/],
-    ['script and entry point together', { name: 'black', script: 'black', entryPoint: 'black:main' }, /--script and --entryPoint/],
-    ['a malformed entry point', { name: 'black', entryPoint: 'black:' }, /--entryPoint 'black:' is not module or module:function/],
+    [
+      'an invalid name',
+      { name: 'Bad Name!' },
+      /^invalid tool name 'Bad Name!', the name argument: use letters, digits, '\.', '_' or '-', starting with a letter or digit$/,
+    ],
+    [
+      'a bad requirement',
+      { name: 'black', requirements: 'black>=' },
+      /^'black>=' is not a valid requirement \(.+\), --requirements: write it like 'black==23\.1\.0' or 'requests\[socks\]>=2\.28'$/,
+    ],
+    [
+      'an empty requirement list',
+      { name: 'black', requirements: [] },
+      /^no requirement is given, --requirements: give at least one, e\.g\. --requirements "black==23\.1\.0"$/,
+    ],
+    [
+      'script and entry point together',
+      { name: 'black', script: 'black', entryPoint: 'black:main' },
+      /^a script and an entry point are both given, --script black --entryPoint black:main: give one of them$/,
+    ],
+    [
+      'a malformed entry point',
+      { name: 'black', entryPoint: 'black:' },
+      /^'black:' is not module or module:function, --entryPoint: write it like black:patched_main$/,
+    ],
     ['bad interpreter constraints', { name: 'black', python: '>>3.9' }, /./],
     [
       'a directory outside the workspace',
       { name: 'ev', directory: '../../evil' },
-      /^--directory \.\.\/\.\.\/evil is outside the workspace: give a folder inside it, e.g. tools\/ev$/,
+      /^'\.\.\/\.\.\/evil' is outside the workspace, --directory: give a folder inside it, e.g. tools\/ev$/,
     ],
     [
       'an absolute directory outside the workspace',
       { name: 'ev', directory: '/tmp/evil' },
-      /--directory \/tmp\/evil is outside the workspace/,
+      /^'\/tmp\/evil' is outside the workspace, --directory: /,
     ],
-    ['the workspace root itself', { name: 'ev', directory: 'tools/..' }, /--directory tools\/\.\. is outside the workspace/],
+    ['the workspace root itself', { name: 'ev', directory: 'tools/..' }, /^'tools\/\.\.' is outside the workspace, --directory: /],
   ];
   test.each(cases)('rejects %s with one line and writes nothing', async (_what, options, message) => {
     const tree = createTreeWithEmptyWorkspace();
@@ -42,9 +62,11 @@ describe('pex:tool input validation', () => {
   test('rejects an existing project or directory', async () => {
     const tree = createTreeWithEmptyWorkspace();
     addProjectConfiguration(tree, 'black', { root: 'tools/black' });
-    await expect(toolGenerator(tree, { name: 'black' })).rejects.toThrow(/project 'black' already exists/);
+    await expect(toolGenerator(tree, { name: 'black' })).rejects.toThrow(
+      /^project 'black' already exists, tools\/black: choose another name, or edit its requirements\.txt and run nx run black:lock$/,
+    );
     await expect(toolGenerator(tree, { name: 'black2', directory: 'tools/black' })).rejects.toThrow(
-      /tools\/black\/project.json already exists/,
+      /^the directory already holds a project, tools\/black\/project\.json: choose another --directory$/,
     );
   });
 });

@@ -43,7 +43,7 @@ function projectDirectory(tree: Tree, name: string, given: string | undefined): 
     .split(path.sep)
     .join('/');
   if (directory === '' || directory === '..' || directory.startsWith('../') || path.isAbsolute(directory)) {
-    throw new PexError(`--directory ${given} is outside the workspace: give a folder inside it, e.g. tools/${name}`);
+    throw new PexError(`'${given}' is outside the workspace`, '--directory', `give a folder inside it, e.g. tools/${name}`);
   }
   return directory;
 }
@@ -52,32 +52,39 @@ function projectDirectory(tree: Tree, name: string, given: string | undefined): 
 function normalize(tree: Tree, options: ToolGeneratorSchema): NormalizedOptions {
   const name = options.name?.trim() ?? '';
   if (!PROJECT_NAME.test(name)) {
-    throw new PexError(`invalid tool name '${name}': use letters, digits, '.', '_' or '-', starting with a letter or digit`);
+    throw new PexError(
+      `invalid tool name '${name}'`,
+      'the name argument',
+      "use letters, digits, '.', '_' or '-', starting with a letter or digit",
+    );
   }
   const directory = projectDirectory(tree, name, options.directory);
-  if (getProjects(tree).has(name)) {
-    throw new PexError(`project '${name}' already exists: choose another name, or edit its requirements.txt and run nx run ${name}:lock`);
+  const existing = getProjects(tree).get(name);
+  if (existing) {
+    throw new PexError(
+      `project '${name}' already exists`,
+      existing.root,
+      `choose another name, or edit its requirements.txt and run nx run ${name}:lock`,
+    );
   }
   if (tree.exists(joinPathFragments(directory, 'project.json'))) {
-    throw new PexError(`${directory}/project.json already exists: choose another --directory`);
+    throw new PexError('the directory already holds a project', `${directory}/project.json`, 'choose another --directory');
   }
   const given = options.requirements === undefined ? [name] : ([] as string[]).concat(options.requirements);
   const requirements = given.map((r) => r.trim()).filter(Boolean);
   if (requirements.length === 0) {
-    throw new PexError('--requirements is empty: give at least one requirement, e.g. --requirements "black==23.1.0"');
+    throw new PexError('no requirement is given', '--requirements', 'give at least one, e.g. --requirements "black==23.1.0"');
   }
-  for (const r of requirements) {
-    try {
-      parseRequirement(r);
-    } catch (e) {
-      throw new PexError(`--requirements ${(e as Error).message}`);
-    }
-  }
+  for (const r of requirements) parseRequirement(r, '--requirements');
   if (options.script && options.entryPoint) {
-    throw new PexError('--script and --entryPoint are both set: give one of them');
+    throw new PexError(
+      'a script and an entry point are both given',
+      `--script ${options.script} --entryPoint ${options.entryPoint}`,
+      'give one of them',
+    );
   }
   if (options.entryPoint && !ENTRY_POINT.test(options.entryPoint)) {
-    throw new PexError(`--entryPoint '${options.entryPoint}' is not module or module:function, e.g. black:patched_main`);
+    throw new PexError(`'${options.entryPoint}' is not module or module:function`, '--entryPoint', 'write it like black:patched_main');
   }
   const constraints = options.python ? [normalizeConstraint(options.python)] : [];
   constraints.forEach((c) => parseConstraint(c));

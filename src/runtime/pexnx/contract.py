@@ -21,6 +21,9 @@ OVERRIDES = tuple(_CONTRACT["overrides"])
 CPYTHON_MINORS = range(_CONTRACT["cpythonMinors"]["newest"], _CONTRACT["cpythonMinors"]["oldest"] - 1, -1)
 _UNSAFE = _CONTRACT["unsafeEntry"]
 UNSAFE_SAYS = _UNSAFE["says"]
+# `pex: <what>, <where>: <fix>`, the shape of every error line the runtime and the plugin print:
+# a regex source for the tests of both sides (the runtime only prints such lines, so imports no `re`).
+ERROR_LINE = _CONTRACT["errorLine"]
 
 
 def venvs_subdir(pex_hash):
