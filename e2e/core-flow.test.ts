@@ -36,12 +36,15 @@ describe('core flow', () => {
 
   test('generator: bad input is one clear line and changes nothing', () => {
     const cases: Array<[string[], RegExp]> = [
-      [['Bad Name!'], /invalid tool name/],
-      [['hello', '--requirements', 'hellotool>='], /not a valid requirement/],
+      [['Bad Name!'], /pex: invalid tool name 'Bad Name!', the name argument: use letters, digits/],
+      [['hello', '--requirements', 'hellotool>='], /pex: 'hellotool>=' is not a valid requirement \(.*\), --requirements: write it like /],
       [['hello', '--requirements', 'hellotool', '--script', 'nope'], /script 'nope' is not provided.*hello/],
-      [['hello', '--script', 'x', '--entryPoint', 'y:z'], /--script and --entryPoint/],
+      [
+        ['hello', '--script', 'x', '--entryPoint', 'y:z'],
+        /pex: a script and an entry point are both given, --script x --entryPoint y:z: give one of them/,
+      ],
       [['hello', '--requirements', 'doesnotexist'], /pex: .*doesnotexist/],
-      [['ev', '--directory', '../../evil'], /pex: --directory \.\.\/\.\.\/evil is outside the workspace/],
+      [['ev', '--directory', '../../evil'], /pex: '\.\.\/\.\.\/evil' is outside the workspace, --directory: give a folder inside it/],
     ];
     for (const [args, message] of cases) {
       const r = runNx(ws, ['g', 'pex:tool', ...args], env);
@@ -186,7 +189,7 @@ describe('core flow', () => {
     fs.writeFileSync(path.join(ws, 'tools/hello/src/bad.txt'), 'BAD\n');
     const bad = runNx(ws, ['run', 'hello:run', '--', '--check', 'tools/hello/src/bad.txt'], env);
     expect(bad.code).not.toBe(0);
-    expect(bad.output).toMatch(/exited with code 1/);
+    expect(errorLines(bad.output)).toEqual(['pex: hello exited with code 1, dist/tools/hello/hello.pex: its output above says why']);
     fs.rmSync(path.join(ws, 'tools/hello/src'), { recursive: true });
   });
 
@@ -194,7 +197,11 @@ describe('core flow', () => {
     const cases: Array<[string[], RegExp, boolean]> = [
       // Nx checks the schema first: its own one-line message, no pex: line.
       [['run', 'hello:venv', '--binPath=sideways'], /binPath.*(prepend|must be one of)/, false],
-      [['run', 'hello:pex', '--outputPath=tools/hello/requirements.txt/x.pex'], /cannot write .*x\.pex: a parent is a file/, true],
+      [
+        ['run', 'hello:pex', '--outputPath=tools/hello/requirements.txt/x.pex'],
+        /pex: cannot write the file \(a parent is a file\), .*requirements\.txt\/x\.pex: fix that or choose another path/,
+        true,
+      ],
       [['run', 'hello:venv', '--outputPath=tools/hello'], /tools\/hello exists and is not a venv/, true],
       [['run', 'hello:run', '--cwd=nope'], /working directory .*nope does not exist/, true],
     ];

@@ -85,8 +85,9 @@ describe('the first hour of a new user', () => {
     expect(errorLines(r.output)).toEqual([
       expect.stringMatching(
         new RegExp(
-          /^pex: tools\/broken\/pylock\.toml: entry point 'nosuchmod:main' names module 'nosuchmod', which /.source +
-            /neither the locked wheels nor the tool's sources provide \(top-level modules: .*hellotool.*\)/.source,
+          /^pex: entry point 'nosuchmod:main' names module 'nosuchmod' that neither the locked wheels nor the tool's /.source +
+            /sources provide \(top-level modules: .*hellotool.*\), tools\/broken\/pylock\.toml: fix the entry point, /.source +
+            /or add the distribution that provides it to requirements\.txt$/.source,
         ),
       ),
     ]);
@@ -98,16 +99,18 @@ describe('the first hour of a new user', () => {
     // Read nx's raw output here: runNx strips colours.
     const nx = (args: string[], extra: NodeJS.ProcessEnv = {}) => {
       const r = spawnSync(path.join(ws, 'node_modules/.bin/nx'), args, { cwd: ws, env: { ...envWith(links), ...extra }, encoding: 'utf8' });
-      return { code: r.status, ours: `${r.stdout}\n${r.stderr}`.split('\n').filter((l) => /pex: |\[pex\] /.test(l)) };
+      const output = `${r.stdout}\n${r.stderr}`;
+      return { code: r.status, ours: output.split('\n').filter((l) => /pex: |\[pex\] /.test(l)), errors: errorLines(output) };
     };
     const exited = nx(['run', 'hello:run', '--', '--exit', '3']);
     expect(exited.code).not.toBe(0);
-    expect(exited.ours).toContainEqual(expect.stringMatching(/pex: hello exited with code 3$/));
-    // The archive's own error names the archive the user ran, not the venv in PEX_ROOT.
+    expect(exited.errors).toEqual(['pex: hello exited with code 3, dist/tools/hello/hello.pex: its output above says why']);
+    // The archive's own error names the archive the user ran, not the venv in PEX_ROOT; the plugin's line follows it.
     const runtime = nx(['run', 'hello:run'], { PEX_SCRIPT: 'nosuch' });
-    expect(runtime.ours).toContainEqual(
-      expect.stringMatching(new RegExp(`pex: no script 'nosuch' in this venv, ${ws}/dist/tools/hello/hello\\.pex: use one of: .*hello`)),
-    );
+    expect(runtime.errors).toEqual([
+      expect.stringMatching(new RegExp(`^pex: no script 'nosuch' in this venv, ${ws}/dist/tools/hello/hello\\.pex: use one of: .*hello`)),
+      'pex: hello exited with code 1, dist/tools/hello/hello.pex: its output above says why',
+    ]);
     const built = nx(['run', 'hello:pex', '--skip-nx-cache']);
     expect(built.ours).toContainEqual(expect.stringMatching(/^\[pex\] wrote dist\/tools\/hello\/hello\.pex/));
     for (const line of [...exited.ours, ...runtime.ours, ...built.ours]) expect(line).not.toContain('\x1b');

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { ERROR_LINE } from '../src/core/common/contract';
 
 const { buildFixtureWheels, isolatedEnv, repoRoot } = require('../scripts/lib/fixtures');
 
@@ -81,11 +82,20 @@ export function cacheStatus(output: string, task: string): 'miss' | 'local' | 'r
 }
 
 /**
- * Our error lines: errors read `pex: <what, where, fix>`, information reads `[pex] <text>` (a
- * step starting, a result, a change), see src/core/common/report.ts. Bad input must give exactly one.
+ * Our error lines, from `pex: ` on (Nx may indent a line or put its own prefix before it): errors
+ * read `pex: <what>, <where>: <fix>`, information reads `[pex] <text>` (a step starting, a result,
+ * a change), see src/core/common/report.ts. Bad input must give exactly one. A `pex: ` line of any
+ * other shape fails the test: the shape is the contract's (`errorLine`), the runtime's lines too.
  */
 export function errorLines(output: string): string[] {
-  return output.split('\n').filter((l) => /(^|\s)pex: /.test(l) && !/\[pex\] /.test(l));
+  const lines = output
+    .split('\n')
+    .filter((l) => !/\[pex\] /.test(l))
+    .map((l) => /(?:^|\s)(pex: .*)$/.exec(l)?.[1].trimEnd())
+    .filter((l): l is string => l !== undefined);
+  const odd = lines.filter((l) => !ERROR_LINE.test(l));
+  if (odd.length) throw new Error(`not in the error line's shape (pex: <what>, <where>: <fix>):\n${odd.join('\n')}`);
+  return lines;
 }
 
 /** Our information lines (`[pex] …`), without the prefix. */

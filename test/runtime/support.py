@@ -260,9 +260,10 @@ class Case(unittest.TestCase):
         return os.path.join(root or self.root, contract.venvs_subdir(info["pex_hash"]))
 
     def assertOneLineError(self, stderr, *needles):
+        """One error line, in the shape of contract.json's errorLine (`pex: <what>, <where>: <fix>`)."""
         lines = stderr.strip().splitlines()
         self.assertEqual(len(lines), 1, stderr)
-        self.assertTrue(lines[0].startswith("pex: "), stderr)
+        self.assertRegex(lines[0], contract.ERROR_LINE)
         self.assertNotIn("Traceback", stderr)
         for needle in needles:
             self.assertIn(needle, lines[0])
