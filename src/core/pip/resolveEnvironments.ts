@@ -6,7 +6,10 @@ import { pipCommonFlags, pipFileArgs, pipProblemLine, pipProcessEnv, ReportItem,
 
 export interface EnvironmentRequest {
   id: string;
-  /** pip target flags for a foreign environment (preferred platform first); [] for the locking interpreter's own environment (sdists allowed, real markers). */
+  /**
+   * pip target flags for a foreign environment (preferred platform first); [] for the locking
+   * interpreter's own environment (sdists allowed, real markers).
+   */
   targetArgs: string[];
   /** PEP 508 marker values for this environment (all 11 variables); null for the locking interpreter's own environment. */
   markers: Record<string, string> | null;
