@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { PexError } from '../common';
 import { inspectInterpreter, Interpreter } from '../python';
 import { serveWheels } from '../testing/httpServer';
 import { buildTestSdist } from '../testing/sdists';
@@ -237,6 +238,25 @@ describe('pipResolveEnvironments', () => {
     } finally {
       await server.close();
     }
+  });
+
+  it('stops with one line when pip cannot even start', async () => {
+    const fake = path.join(dir, 'broken-pip');
+    mkdirSync(path.join(fake, 'pip'), { recursive: true });
+    writeFileSync(path.join(fake, 'pip', '__init__.py'), 'raise RuntimeError("this pip is broken")\n');
+    const error = await pipResolveEnvironments({
+      interpreter,
+      requirements: ['pexnx-app'],
+      indexArgs: ['--no-index', '--find-links', wheels],
+      envs: [foreign('linux_x86_64', 11), own()],
+      cwd: dir,
+      env: { ...env, PYTHONPATH: fake },
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PexError);
+    expect((error as PexError).message).toMatch(
+      /^pip could not run for the environments linux_x86_64-cp311, own: RuntimeError: this pip is broken, .*: repair that interpreter's pip/,
+    );
+    expect((error as PexError).message).not.toContain('\n');
   });
 
   it('starts no pip for no environments', async () => {
