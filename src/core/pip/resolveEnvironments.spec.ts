@@ -253,9 +253,10 @@ describe('pipResolveEnvironments', () => {
       env: { ...env, PYTHONPATH: fake },
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PexError);
-    expect((error as PexError).message).toMatch(
-      /^pip could not run for the environments linux_x86_64-cp311, own: RuntimeError: this pip is broken, .*: repair that interpreter's pip/,
+    expect((error as PexError).what).toBe(
+      'pip could not run for the environments linux_x86_64-cp311, own: RuntimeError: this pip is broken',
     );
+    expect((error as PexError).fix).toMatch(/^repair that interpreter's pip/);
     expect((error as PexError).message).not.toContain('\n');
   });
 
