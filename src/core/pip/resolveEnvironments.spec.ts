@@ -89,6 +89,11 @@ beforeAll(async () => {
     await buildTestWheel(wheels, { name: 'pexnx-native', version: '1.0', tag });
   }
   for (const name of ['pexnx-tomlish', 'pexnx-mac', 'pexnx-arm']) await buildTestWheel(wheels, { name, version: '1.0' });
+  await buildTestWheel(wheels, {
+    name: 'pexnx-with-deps',
+    version: '1.0',
+    requires: ['pexnx-native', 'pexnx-pinned>=1', 'pexnx-mac; extra == "mac"'],
+  });
   await buildTestWheel(wheels, { name: 'pexnx-pinned', version: '1.0' });
   await buildTestWheel(wheels, { name: 'pexnx-pinned', version: '2.0' });
   await buildTestWheel(wheels, { name: 'pexnx-old', version: '1.0', tag: 'cp310-cp310-manylinux2014_x86_64' });
@@ -160,8 +165,8 @@ describe('pipResolveEnvironments', () => {
   });
 
   it('reports what separate pip processes with the same flags report: nothing leaks from one environment to the next', async () => {
-    // No markers in this closure, so plain pip (which evaluates markers for this machine) must agree on every environment.
-    const requirements = ['pexnx-native', 'pexnx-pinned'];
+    // No environment markers in this closure, so plain pip (which evaluates markers for this machine) must agree on every environment.
+    const requirements = ['pexnx-with-deps', 'pexnx-pinned'];
     const envs = [
       foreign('linux_aarch64', 12, ['pexnx-pinned==1.0']),
       foreign('macos_x86_64', 11),

@@ -15,6 +15,7 @@ Stdlib and this interpreter's pip only; CPython 3.8+.
 """
 
 import json
+import mimetypes
 import os
 import signal
 import sys
@@ -85,6 +86,33 @@ def share_host_work():
     for name, module in list(sys.modules.items()):
         if name.startswith("pip.") and getattr(module, "get_supported", None) is original:
             module.get_supported = get_supported
+    # The file-type table (read from /etc/mime.types) that pip's downloads and links use.
+    mimetypes.init()
+
+
+def parse_requirements_once():
+    """A run parses each Requires-Dist line several times (pip < 24.1 with pyparsing, the largest
+    part of a run's own work): each child keeps what it parsed. pip's own get_requirement cache
+    shares Requirement objects the same way; the extras set is copied all the same."""
+    try:
+        from pip._vendor.packaging.requirements import Requirement
+    except ImportError:
+        return
+    if not hasattr(Requirement, "__dict__") or hasattr(Requirement, "__slots__"):
+        return
+    parse = Requirement.__init__
+    parsed = {}
+
+    def __init__(self, requirement_string):
+        known = parsed.get(requirement_string)
+        if known is None:
+            parse(self, requirement_string)
+            parsed[requirement_string] = dict(vars(self))
+        else:
+            vars(self).update(known)
+            self.extras = set(known["extras"])
+
+    Requirement.__init__ = __init__
 
 
 def use_markers(values):
@@ -152,6 +180,7 @@ def main():
 
     preload()
     share_host_work()
+    parse_requirements_once()
     environments = request["environments"]
     jobs = usable_cpus()
     running = {}
