@@ -14,6 +14,7 @@ start, are paid once. At most one child per usable CPU runs at a time.
 Stdlib and this interpreter's pip only; CPython 3.8+.
 """
 
+import gc
 import json
 import mimetypes
 import os
@@ -90,29 +91,56 @@ def share_host_work():
     mimetypes.init()
 
 
-def parse_requirements_once():
-    """A run parses each Requires-Dist line several times (pip < 24.1 with pyparsing, the largest
-    part of a run's own work): each child keeps what it parsed. pip's own get_requirement cache
-    shares Requirement objects the same way; the extras set is copied all the same."""
-    try:
-        from pip._vendor.packaging.requirements import Requirement
-    except ImportError:
-        return
-    if not hasattr(Requirement, "__dict__") or hasattr(Requirement, "__slots__"):
-        return
-    parse = Requirement.__init__
-    parsed = {}
+class ParsedRequirements:
+    """Parses each requirement string once (pyparsing is the largest part of a run's own work in
+    pip < 24.1, and a run parses each Requires-Dist line several times). A child hands the strings
+    it parsed back through a file, and the parent parses them before forking the children that
+    follow. A string's parse depends on nothing else, and pip's own get_requirement cache shares
+    Requirement objects the same way; the extras set is copied all the same."""
 
-    def __init__(self, requirement_string):
-        known = parsed.get(requirement_string)
-        if known is None:
-            parse(self, requirement_string)
-            parsed[requirement_string] = dict(vars(self))
-        else:
-            vars(self).update(known)
-            self.extras = set(known["extras"])
+    def __init__(self):
+        self.parsed = {}
+        self.inherited = set()
+        try:
+            from pip._vendor.packaging.requirements import Requirement
+        except ImportError:
+            self.requirement = None
+            return
+        self.requirement = Requirement
+        parse = Requirement.__init__
+        parsed = self.parsed
 
-    Requirement.__init__ = __init__
+        def __init__(self, requirement_string):
+            known = parsed.get(requirement_string)
+            if known is None:
+                parse(self, requirement_string)
+                parsed[requirement_string] = dict(vars(self))
+            else:
+                vars(self).update(known)
+                self.extras = set(known["extras"])
+
+        Requirement.__init__ = __init__
+
+    def forked(self):
+        self.inherited = set(self.parsed)
+
+    def hand_back(self, path):
+        try:
+            with open(path, "w") as f:
+                json.dump([text for text in self.parsed if text not in self.inherited], f)
+        except OSError:
+            pass
+
+    def take(self, path):
+        if self.requirement is None or not os.path.exists(path):
+            return
+        with open(path) as f:
+            texts = json.load(f)
+        for text in texts:
+            try:
+                self.requirement(text)
+            except Exception:
+                pass
 
 
 def use_markers(values):
@@ -134,8 +162,11 @@ def use_markers(values):
         installation_report.default_environment = default_environment
 
 
-def run_child(env, main):
+def run_child(env, main, requirements):
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # A child lives for one resolve: collecting less often saves time.
+    gc.set_threshold(50000, 50, 50)
+    requirements.forked()
     fd = os.open(env["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
@@ -158,6 +189,7 @@ def run_child(env, main):
         traceback.print_exc()
     finally:
         try:
+            requirements.hand_back(env["log"] + ".parsed")
             sys.stdout.flush()
             sys.stderr.flush()
         finally:
@@ -180,7 +212,7 @@ def main():
 
     preload()
     share_host_work()
-    parse_requirements_once()
+    requirements = ParsedRequirements()
     environments = request["environments"]
     jobs = usable_cpus()
     running = {}
@@ -200,14 +232,17 @@ def main():
             index, env = pending.pop(0)
             sys.stdout.flush()
             sys.stderr.flush()
+            # The child's collections then leave the parent's objects, and so its memory pages, alone.
+            gc.freeze()
             pid = os.fork()
             if pid == 0:
-                run_child(env, pip_main)
+                run_child(env, pip_main, requirements)
             running[pid] = (index, env["id"])
         pid, status = os.wait()
         if pid not in running:
             continue
         index, env_id = running.pop(pid)
+        requirements.take(environments[index]["log"] + ".parsed")
         if os.WIFEXITED(status):
             code = os.WEXITSTATUS(status)
         else:
