@@ -245,6 +245,8 @@ function summarize(cases, samples) {
     ratioToPex: c.pexTwin && medians[c.pexTwin] ? medians[c.id] / medians[c.pexTwin] : undefined,
     ratioTo: c.ratioTo,
     ratioToCase: c.ratioTo && medians[c.ratioTo] ? medians[c.id] / medians[c.ratioTo] : undefined,
+    // The two cases run back to back in each round: a round's ratio is less moved by load that changes between rounds.
+    pairedRatioToCase: c.ratioTo ? median(samples[c.id].map((ms, i) => ms / samples[c.ratioTo][i])) : undefined,
   }));
 }
 

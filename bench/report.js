@@ -83,7 +83,10 @@ function formatSummary({ results, graph, machine, opts }) {
     for (const r of t.rows.filter((row) => row.ratioToCase !== undefined)) {
       const base = t.rows.find((row) => row.id === r.ratioTo);
       const name = (row) => row.label.split(':')[0];
-      lines.push(`${t.name}: ${name(r)} ${ms(r.medianMs)} ms, ${ratio(r.ratioToCase)} the ${name(base)} (${ms(base.medianMs)} ms)`);
+      lines.push(
+        `${t.name}: ${name(r)} ${ms(r.medianMs)} ms, ${ratio(r.ratioToCase)} the ${name(base)} (${ms(base.medianMs)} ms); ` +
+          `median of the per-round ratios ${ratio(r.pairedRatioToCase)}`,
+      );
     }
   }
   if (graph) lines.push(formatGraph(graph));
