@@ -47,6 +47,8 @@ def preload():
             importlib.import_module(name)
         except ImportError:
             pass
+    # The file-type table (read from /etc/mime.types) that pip's downloads and links use.
+    mimetypes.init()
     # The metadata backend is chosen (and imported) lazily too.
     try:
         from pip._internal.metadata import select_backend
@@ -87,8 +89,6 @@ def share_host_work():
     for name, module in list(sys.modules.items()):
         if name.startswith("pip.") and getattr(module, "get_supported", None) is original:
             module.get_supported = get_supported
-    # The file-type table (read from /etc/mime.types) that pip's downloads and links use.
-    mimetypes.init()
 
 
 class ParsedRequirements:
