@@ -166,17 +166,40 @@ const progress = (message) => process.stderr.write(`bench: ${message}\n`);
  * constraints. Children inherit process.env, so isolating it here covers the core's pip calls too.
  * PEX variables of the caller (PEX_VERBOSE, PEX_PYTHON…) would change the paths being measured.
  */
-function isolateEnvironment({ findLinks, wheelCache }) {
+function isolateEnvironment({ findLinks, standIns, wheelCache }) {
   for (const key of Object.keys(process.env)) {
     if (key.startsWith('PIP_') || key === 'PEX' || key.startsWith('PEX_')) delete process.env[key];
   }
   Object.assign(process.env, {
     PIP_CONFIG_FILE: '/dev/null',
-    PIP_FIND_LINKS: findLinks,
+    // pip splits it at whitespace.
+    PIP_FIND_LINKS: [findLinks, standIns].filter(Boolean).join(' '),
     PIP_NO_INDEX: '1',
     PIP_DISABLE_PIP_VERSION_CHECK: '1',
     PEX_NX_WHEEL_CACHE: wheelCache,
   });
+}
+
+const STAND_IN = `import json, os, sys, zipfile
+out, wheels = sys.argv[1], json.loads(sys.argv[2])
+os.makedirs(out, exist_ok=True)
+for w in wheels:
+    dist = w["name"].replace("-", "_")
+    info = "%s-%s.dist-info" % (dist, w["version"])
+    files = {
+        dist + "/__init__.py": "",
+        info + "/METADATA": "Metadata-Version: 2.1\\nName: %s\\nVersion: %s\\n" % (w["name"], w["version"]),
+        info + "/WHEEL": "Wheel-Version: 1.0\\nGenerator: pex-nx-bench\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n",
+        info + "/RECORD": "",
+    }
+    with zipfile.ZipFile(os.path.join(out, "%s-%s-py3-none-any.whl" % (dist, w["version"])), "w") as z:
+        for name, text in files.items():
+            z.writestr(name, text)
+`;
+
+/** Empty pure wheels for the stand-ins (see presets.js): enough for pip to resolve with them. */
+function writeStandIns(dir, wheels) {
+  runChecked(['python3', '-c', STAND_IN, dir, JSON.stringify(wheels)]);
 }
 
 /** The interpreter behind PATH's python3, not a pyenv shim: pex and the locks run on it. */
@@ -220,6 +243,10 @@ function summarize(cases, samples) {
     ratioToVenvScript: medians[c.id] / base,
     pexTwin: c.pexTwin,
     ratioToPex: c.pexTwin && medians[c.pexTwin] ? medians[c.id] / medians[c.pexTwin] : undefined,
+    ratioTo: c.ratioTo,
+    ratioToCase: c.ratioTo && medians[c.ratioTo] ? medians[c.id] / medians[c.ratioTo] : undefined,
+    // The two cases run back to back in each round: a round's ratio is less moved by load that changes between rounds.
+    pairedRatioToCase: c.ratioTo ? median(samples[c.id].map((ms, i) => ms / samples[c.ratioTo][i])) : undefined,
   }));
 }
 
@@ -313,9 +340,12 @@ async function main() {
   try {
     const fixtureWheels = opts.tools.some((t) => t.fixtures) ? path.join(tmp, 'wheels') : undefined;
     opts.findLinks ??= fixtureWheels;
+    const standIns = opts.tools.flatMap((t) => t.standIns ?? []);
+    const standInDir = standIns.length ? path.join(tmp, 'stand-ins') : undefined;
     // Before anything runs pip, the fixture build included.
-    isolateEnvironment({ findLinks: opts.findLinks, wheelCache: path.join(tmp, 'wheel-cache') });
+    isolateEnvironment({ findLinks: opts.findLinks, standIns: standInDir, wheelCache: path.join(tmp, 'wheel-cache') });
     if (fixtureWheels) runChecked(['python3', path.join(repoRoot, 'test', 'fixtures', 'build_wheels.py'), fixtureWheels]);
+    if (standInDir) writeStandIns(standInDir, standIns);
     opts.python ??= realPython();
     for (const tool of opts.tools) results.push(await benchmarkTool(core, tool, opts, tmp));
   } finally {

@@ -1,10 +1,12 @@
 'use strict';
 // The timed cases of one tool: our archive's ways to start it, our lock and build, reference rows,
 // and (with --pex-cmd) the same cases for pex's own --venv archive built from the same wheels.
-// A case is { id, group, label, cmd, env?, checkStdout?, before?, after?, rounds?, pexTwin? }; see
-// timing.runRoundRobin for how they run. `pexTwin` names the pex case a row is compared with.
+// A case is { id, group, label, cmd, env?, checkStdout?, before?, after?, rounds?, pexTwin?, ratioTo? }; see
+// timing.runRoundRobin for how they run. `pexTwin` names the pex case a row is compared with, `ratioTo`
+// another of our cases (the multi-environment lock against the single-environment one).
 const fs = require('node:fs');
 const path = require('node:path');
+const { benchEnvironments } = require('./environments');
 const { runChecked } = require('./timing');
 
 const CORE_STEP = path.join(__dirname, 'core-step.js');
@@ -122,6 +124,15 @@ function ourCases(tool, dirs, { python, pluginVersion, buildRounds }) {
       cmd: [process.execPath, CORE_STEP, 'lock', JSON.stringify(lock)],
       rounds: buildRounds,
       pexTwin: 'pex-lock',
+    },
+    {
+      id: 'lock-environments',
+      group: 'ours',
+      label: `lock, ${benchEnvironments().length} environments: node core pipResolveEnvironments (4 platforms x 5 minors, one pip)`,
+      cmd: [process.execPath, CORE_STEP, 'lock-environments', JSON.stringify({ requirementsFile: lock.requirementsFile, python })],
+      rounds: buildRounds,
+      // The lock of every default environment must take at most 3x the single-environment lock.
+      ratioTo: 'lock',
     },
     // python3 is a pyenv shim here (a shell script that then execs the interpreter): its own cost.
     referenceCase('python3-pass', 'python3 -c pass (PATH python3)', ['python3', '-c', 'pass']),

@@ -1,6 +1,8 @@
 'use strict';
 // The tools the bench knows by name. `second` is another tool whose closure overlaps the first's:
-// its cold run, after the first tool ran, shows what a tool sharing wheels costs.
+// its cold run, after the first tool ran, shows what a tool sharing wheels costs. `standIns` are
+// empty pure wheels (name, version) the bench adds to the find-links for environments the wheel
+// folder does not serve.
 const PRESETS = {
   example: {
     requirements: ['hellotool==1.0.0'],
@@ -15,6 +17,12 @@ const PRESETS = {
     args: ['--help'],
     // black's closure plus one wheel: 6 of its 7 wheels are black's.
     second: { requirements: ['black==23.1.0', 'wheel==0.38.4'], script: 'wheel', args: ['version'] },
+    // The wheelhouse lacks what black needs below Python 3.11: pure stand-ins let every environment of the
+    // multi-environment lock resolve.
+    standIns: [
+      { name: 'tomli', version: '2.0.1' },
+      { name: 'typing_extensions', version: '4.4.0' },
+    ],
   },
   ansible: {
     requirements: ['ansible-core==2.14.18'],

@@ -79,6 +79,16 @@ function formatSummary({ results, graph, machine, opts }) {
         (t.second ? `; second tool: ${t.second.requirements.join(' ')}` : ''),
     );
   }
+  for (const t of results) {
+    for (const r of t.rows.filter((row) => row.ratioToCase !== undefined)) {
+      const base = t.rows.find((row) => row.id === r.ratioTo);
+      const name = (row) => row.label.split(':')[0];
+      lines.push(
+        `${t.name}: ${name(r)} ${ms(r.medianMs)} ms, ${ratio(r.ratioToCase)} the ${name(base)} (${ms(base.medianMs)} ms); ` +
+          `median of the per-round ratios ${ratio(r.pairedRatioToCase)}`,
+      );
+    }
+  }
   if (graph) lines.push(formatGraph(graph));
   return lines.join('\n');
 }

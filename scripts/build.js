@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Compiles src/ to dist/ and copies what tsc does not: executor/generator schemas, generator files and the Python runtime.
+// Compiles src/ to dist/ and copies what tsc does not: executor/generator schemas, generator files, the Python runtime
+// and the core's Python drivers.
 'use strict';
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -33,5 +34,6 @@ copyMatching(
   (rel, name) =>
     name === 'schema.json' ||
     rel.split(path.sep).includes('files') ||
-    (rel.startsWith(`runtime${path.sep}`) && !rel.includes(`${path.sep}tests${path.sep}`) && !name.endsWith('.pyc')),
+    (rel.startsWith(`runtime${path.sep}`) && !rel.includes(`${path.sep}tests${path.sep}`) && !name.endsWith('.pyc')) ||
+    (rel.startsWith(`core${path.sep}`) && name.endsWith('.py')),
 );

@@ -13,7 +13,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
-const PYTHON_DIRS = ['src/runtime/', 'test/runtime/'];
+const PYTHON_DIRS = ['src/runtime/', 'src/core/', 'test/runtime/'];
 const IGNORED = /^(dist|node_modules|\.tmp|bench\/results|coverage)\//;
 // E/W: pycodestyle, F: pyflakes, B: bugbear.
 const RUFF = { 'line-length': 120, 'target-version': 'py38', lint: { select: ['E', 'F', 'W', 'B'] } };

@@ -6,8 +6,9 @@ import { Interpreter } from '../python';
 import { canonicalName, parseWheelName } from '../wheel';
 
 /*
- * The one module that starts pip: it writes pip's temp requirements (and constraints) file,
- * sets the flags and environment every pip call shares, and turns pip's stderr into one line.
+ * With resolveEnvironments.ts, the one module that starts pip: it writes pip's temp requirements
+ * (and constraints) file, sets the flags and environment every pip call shares, and turns pip's
+ * stderr into one line.
  */
 
 /** The line of pip's stderr that says what went wrong, without credentials or terminal escapes. */
@@ -53,37 +54,55 @@ export interface PipCall {
   onLine?: (line: string) => void;
 }
 
-/** Runs pip; `after` reads the results from the temp dir before it is removed. */
-export async function runPip<T>(call: PipCall, after: (result: RunResult, temp: string) => Promise<T> | T): Promise<T> {
-  const root = call.tempRoot ?? tmpdir();
+/** The flags every pip process gets; without `quiet` pip prints its progress lines. */
+export function pipCommonFlags(quiet: boolean): string[] {
+  return ['--disable-pip-version-check', '--no-input', '--no-color', '--progress-bar', 'off', ...(quiet ? ['--quiet'] : [])];
+}
+
+/** The environment every pip process gets. */
+export function pipProcessEnv(env: NodeJS.ProcessEnv | undefined): NodeJS.ProcessEnv {
+  // Nothing here installs into the interpreter's environment, so a "require a virtualenv" setting has nothing to protect.
+  return { ...(env ?? process.env), PIP_REQUIRE_VIRTUALENV: '0' };
+}
+
+/** Writes a file only the user reads: requirements may hold credentials pip needs for a download by URL. */
+export function writePrivate(file: string, lines: string[]): void {
+  writeFileSync(file, lines.join('\n') + '\n', { mode: 0o600 });
+}
+
+/** pip's `-r` (and `-c`) arguments for the requirements (and constraints) written into `dir`. */
+export function pipFileArgs(dir: string, requirements: string[], constraints?: string[]): string[] {
+  const requirementsFile = path.join(dir, 'requirements.txt');
+  writePrivate(requirementsFile, requirements);
+  const files = ['-r', requirementsFile];
+  if (constraints?.length) {
+    const constraintsFile = path.join(dir, 'constraints.txt');
+    writePrivate(constraintsFile, constraints);
+    files.push('-c', constraintsFile);
+  }
+  return files;
+}
+
+/** Gives `use` a private temp dir under `tempRoot` (default the OS temp dir) and removes it afterwards. */
+export async function withPipTemp<T>(tempRoot: string | undefined, use: (temp: string) => Promise<T>): Promise<T> {
+  const root = tempRoot ?? tmpdir();
   mkdirSync(root, { recursive: true });
   const temp = mkdtempSync(path.join(root, 'pip-'));
   try {
-    // Only the user reads these: they may hold credentials pip needs for a download by URL.
-    const requirementsFile = path.join(temp, 'requirements.txt');
-    writeFileSync(requirementsFile, call.requirements.join('\n') + '\n', { mode: 0o600 });
-    const files = ['-r', requirementsFile];
-    if (call.constraints?.length) {
-      const constraintsFile = path.join(temp, 'constraints.txt');
-      writeFileSync(constraintsFile, call.constraints.join('\n') + '\n', { mode: 0o600 });
-      files.push('-c', constraintsFile);
-    }
-    const common = [
-      '--disable-pip-version-check',
-      '--no-input',
-      '--no-color',
-      '--progress-bar',
-      'off',
-      ...(call.onLine ? [] : ['--quiet']),
-    ];
-    const args = ['-m', 'pip', ...call.args(temp), ...common, ...files];
-    // Nothing here installs into the interpreter's environment, so a "require a virtualenv" setting has nothing to protect.
-    const env = { ...(call.env ?? process.env), PIP_REQUIRE_VIRTUALENV: '0' };
-    const result = await run(call.interpreter.path, args, { cwd: call.cwd, env, onLine: call.onLine });
-    return await after(result, temp);
+    return await use(temp);
   } finally {
     rmSync(temp, { recursive: true, force: true });
   }
+}
+
+/** Runs pip; `after` reads the results from the temp dir before it is removed. */
+export async function runPip<T>(call: PipCall, after: (result: RunResult, temp: string) => Promise<T> | T): Promise<T> {
+  return withPipTemp(call.tempRoot, async (temp) => {
+    const files = pipFileArgs(temp, call.requirements, call.constraints);
+    const args = ['-m', 'pip', ...call.args(temp), ...pipCommonFlags(!call.onLine), ...files];
+    const result = await run(call.interpreter.path, args, { cwd: call.cwd, env: pipProcessEnv(call.env), onLine: call.onLine });
+    return await after(result, temp);
+  });
 }
 
 export interface DownloadItem {
