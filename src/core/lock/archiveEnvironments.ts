@@ -13,11 +13,7 @@ function platformOf(tag: string): Platform {
   if (linux) return `linux_${linux[1]}` as Platform;
   const mac = /^macosx_\d+_\d+_(arm64|x86_64)$/.exec(tag);
   if (mac) return `macos_${mac[1]}` as Platform;
-  throw new PexError(
-    `the lock was made on platform ${tag}`,
-    'the lock',
-    'relock on Linux (x86_64, aarch64) or macOS (arm64, x86_64)',
-  );
+  throw new PexError(`the lock was made on platform ${tag}`, 'the lock', 'relock on Linux (x86_64, aarch64) or macOS (arm64, x86_64)');
 }
 
 /** For each covered environment (only those on `platforms`, when given), the files it installs, per package best-ranked first. */
