@@ -128,7 +128,11 @@ def default_environments(wheels, constraints=()):
     """What a lock of these wheels for every platform would hold: each platform × each CPython
     minor the constraints allow (all of them when none does), every wheel a package of its own."""
     parsed = interpreter.parse_constraints(list(constraints), "test")
-    minors = [m for m in MINORS if any(interpreter.matches(interpreter.Interpreter("cpython", (3, m, p), ""), parsed) for p in range(100))]
+    minors = [
+        m
+        for m in MINORS
+        if any(interpreter.matches(interpreter.Interpreter("cpython", (3, m, p), ""), parsed) for p in range(100))
+    ]
     return [environment(p, m, [[w] for w in wheels]) for p in PLATFORMS for m in minors or MINORS]
 
 
@@ -216,6 +220,9 @@ def tampered(built, info=None, distributions=None, add_wheels=(), replace=None):
             **{name: hashlib.sha256(data).hexdigest() for name, data in extra.items()},
             **(distributions or {}),
         )
+        # The added wheels are packages of every environment, so every interpreter installs them.
+        for env in new["pex_nx"]["environments"]:
+            env["wheels"] = env["wheels"] + [[name] for name in sorted(extra)]
         return new
 
     rewrite(path, change, dict({".deps/" + name: data for name, data in extra.items()}, **(replace or {})))
