@@ -7,7 +7,7 @@ import os
 import sys
 import unittest
 
-from support import PYTHON, VERSION, Case, build_archive, environment, make_wheel, other_pythons
+from support import BIN, PYTHON, VERSION, Case, build_archive, environment, make_wheel, other_pythons
 from pexnx import archive as archive_mod
 from pexnx import interpreter, tags
 
@@ -145,7 +145,8 @@ class RefusalTest(Case):
         other = 11 if MINOR != 11 else 12
         pex, info = self.build([environment("linux_x86_64", other, [[self.w["pure2"]]])], [self.w["pure2"]])
         for cmd in ([pex], [PYTHON, pex]):
-            err = self.run_cmd(cmd + REPORT, code=1)[1]
+            # Only this interpreter on PATH (/usr/bin may hold a covered one, which would be used).
+            err = self.run_cmd(cmd + REPORT, env={"PATH": BIN}, code=1)[1]
             self.assertOneLineError(
                 err,
                 "no interpreter satisfies",
