@@ -21,7 +21,9 @@ function emulatedPython(): { path?: string; why?: string } {
   const dir = path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'aarch64-python');
   const result = spawnSync(setup, [dir], { encoding: 'utf8' });
   const found = result.stdout.trim().split('\n').pop();
-  return result.status === 0 && found ? { path: found } : { why: `the emulator could not be set up: ${result.stderr.trim().split('\n').pop()}` };
+  return result.status === 0 && found
+    ? { path: found }
+    : { why: `the emulator could not be set up: ${result.stderr.trim().split('\n').pop()}` };
 }
 
 const emulated = emulatedPython();

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ZipFile } from 'yazl';
-import { ArchiveInput, buildArchive, render } from './archive';
+import { archiveConstraints, ArchiveInput, buildArchive, render } from './archive';
 import { CONTRACT, PexError, venvsSubdir } from '../common';
 import { sha256File } from '../common';
 import { killMidWrite } from '../testing/kill';
@@ -270,6 +270,19 @@ describe('buildArchive', () => {
     writeFileSync(path.join(runtime, '__main__.py'), `${main}# @PEX_ROOT@\n`);
     await expect(buildArchive({ ...input, runtimeDir: runtime, out })).rejects.toThrow('(unknown token @PEX_ROOT@)');
     expect(existsSync(path.dirname(out)) ? readdirSync(path.dirname(out)) : []).toEqual([]);
+  });
+});
+
+describe('archiveConstraints', () => {
+  const minors = (...list: number[]) => environmentsOf([], list);
+  it('narrows the constraints to the covered minors, in the normal form pex writes them in', () => {
+    expect(archiveConstraints([], minors(11, 12, 13, 14))).toEqual(['CPython<3.15,>=3.11']);
+    expect(archiveConstraints([], minors(9, 11, 12))).toEqual(['CPython==3.9.*', 'CPython<3.13,>=3.11']);
+    expect(archiveConstraints(['>=3.9,<3.14'], minors(9, 10, 11, 12, 13))).toEqual(['<3.14,>=3.9']);
+    expect(archiveConstraints(['>=3.9,<3.14'], minors(11))).toEqual(['<3.14,==3.11.*,>=3.9']);
+    expect(archiveConstraints(['==3.8.*', 'CPython>=3.12'], minors(8, 12, 13))).toEqual(['==3.8.*', 'CPython<3.14,>=3.12']);
+    // Constraints that allow none of them stay: the archive runs nowhere, and says so.
+    expect(archiveConstraints(['>=3.99'], minors(11))).toEqual(['>=3.99']);
   });
 });
 

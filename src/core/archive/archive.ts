@@ -182,6 +182,17 @@ const allowsMinor = (constraint: string[], minor: number) => PATCHES.some((patch
  * Constraints that already allow exactly those minors stay as written.
  */
 export function archiveConstraints(constraints: string[], environments: ArchiveEnvironment[]): string[] {
+  return narrowedConstraints(constraints, environments).map(pexNormalForm);
+}
+
+/** pex's `str(InterpreterConstraint)`: the implementation as written, then the specifiers sorted, each once. */
+function pexNormalForm(constraint: string): string {
+  const [, impl, rest] = /^\s*([A-Za-z]*)\s*(.*?)\s*$/.exec(constraint) as RegExpExecArray;
+  const specs = [...new Set(rest.split(',').map((spec) => spec.replace(/\s+/g, '')))].filter(Boolean).sort();
+  return `${impl}${specs.join(',')}`;
+}
+
+function narrowedConstraints(constraints: string[], environments: ArchiveEnvironment[]): string[] {
   const covered = [...new Set(environments.map((env) => Number(env.python.split('.')[1])))].sort((a, b) => a - b);
   const minors = Array.from({ length: newest - oldest + 1 }, (_, i) => oldest + i);
   const allowed = minors.filter((minor) => allowsMinor(constraints, minor));
