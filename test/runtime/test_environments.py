@@ -103,7 +103,8 @@ class EnvironmentTest(Case):
     def test_pex_info_carries_every_wheel_once_and_the_environments(self):
         self.assertEqual(sorted(self.info["distributions"]), sorted(os.path.basename(p) for p in set(self.w.values())))
         self.assertEqual(self.info["pex_nx"]["environments"], lock_environments(self.w))
-        self.assertEqual(self.info["interpreter_constraints"], ["CPython<3.14,>=3.8"]  # pex's normal form)
+        # The covered minors, in pex's normal form.
+        self.assertEqual(self.info["interpreter_constraints"], ["CPython<3.14,>=3.8"])
         out = self.run_cmd([self.pex, "info"], env={"PEX_TOOLS": "1"})[0]
         self.assertEqual(json.loads(out), self.info)
         ids = [env["id"] for env in json.loads(out)["pex_nx"]["environments"]]

@@ -133,7 +133,8 @@ function checkEnvironments(environments: PexInfoEnvironment[], distributions: Re
     const m = ENVIRONMENT_ID.exec(env.id);
     if (!m || env.platform !== m[1] || env.python !== `3.${m[2]}`) {
       throw new PexError(
-        `environment '${env.id}' (platform ${env.platform}, python ${env.python}) is not '<platform>-cp3<minor>' of its own platform and python`,
+        `environment '${env.id}' (platform ${env.platform}, python ${env.python}) is not ` +
+          `'<platform>-cp3<minor>' of its own platform and python`,
         where,
         'name environments like linux_x86_64-cp311, for platform linux_x86_64 and python 3.11',
       );
