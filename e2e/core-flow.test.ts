@@ -231,7 +231,8 @@ describe('core flow', () => {
     expect(runNx(ws, ['run', 'hello39:pex'], env).code).toBe(0);
     const pex = path.join(ws, 'dist/tools/hello39/hello39.pex');
     const info = exec(pex, ['info'], { PEX_TOOLS: '1' });
-    expect(JSON.parse(info.stdout).interpreter_constraints).toEqual(['>=3.9,<3.14']);
+    // In pex's normal form, and narrowed to the minors the lock covers when it covers fewer than they allow.
+    expect(JSON.parse(info.stdout).interpreter_constraints).toEqual([expect.stringMatching(/^<3\.14,(==3\.\d+\.\*,)?>=3\.9$/)]);
     expect(exec(pex, ['--version']).stdout.trim()).toBe('hellotool 1.0.0');
     // An interpreter outside the constraints, named explicitly, is refused in one line.
     const python38 = spawnSync('bash', ['-c', 'ls "$(pyenv root)"/versions/3.8*/bin/python3.8 | head -1'], {

@@ -128,51 +128,6 @@ function realInterpreter(): string {
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  // The shape a multi-environment archive (a later issue) must keep for pex: one flat `distributions`
-  // map with every interpreter's wheels, and top-level requirements whose markers pick per interpreter.
-  it('reads an archive holding wheels for several interpreters, resolving per interpreter', async () => {
-    const pyenvRoot = path.dirname(path.dirname(path.dirname(interpreter)));
-    const others = ['3.12.1', '3.13.0'].map((v) => path.join(pyenvRoot, v, 'bin', 'python3')).filter((p) => fs.existsSync(p));
-    const minor = execFileSync(interpreter, ['-c', 'import sys; print("%d%d" % sys.version_info[:2])'], { encoding: 'utf8' }).trim();
-    if (minor !== '311' || !others.length) {
-      console.warn(`pex-interop: the several-interpreters case needs CPython 3.11 and a 3.12/3.13 beside it; skipped here`);
-      return;
-    }
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { buildArchive } = require('../dist/core/archive');
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { sha256File } = require('../dist/core/common');
-    const wheels = path.join(tmp, 'wheels');
-    const names = ['hellotool-1.0.0', 'greetlib-1.2.0', 'acme_colors-0.1.0', 'acme_shapes-0.1.0'].map((n) => `${n}-py3-none-any.whl`);
-    names.push('cp311only-1.0-cp311-cp311-linux_x86_64.whl');
-    const out = path.join(tmp, 'several.pex');
-    await buildArchive({
-      out,
-      wheels: await Promise.all(
-        names.map(async (filename) => ({
-          filename,
-          path: path.join(wheels, filename),
-          sha256: await sha256File(path.join(wheels, filename)),
-        })),
-      ),
-      requirements: ['hellotool==1.0.0', 'cp311only==1.0; python_version == "3.11"'],
-      script: 'hello',
-      interpreterConstraints: [],
-    });
-    for (const [python, hasNative] of [
-      [interpreter, true],
-      [others[0], false],
-    ] as const) {
-      const venv = path.join(tmp, `several-venv-${path.basename(path.dirname(path.dirname(python)))}`);
-      const result = pexTools(out, ['venv', venv], { PYTHON: python });
-      expect(result.stderr).toBe('');
-      expect(result.status).toBe(0);
-      expect(execFileSync(path.join(venv, 'bin', 'hello'), ['--version'], { env, encoding: 'utf8' })).toBe('hellotool 1.0.0\n');
-      const sitePackages = fs.readdirSync(path.join(venv, 'lib')).map((d) => path.join(venv, 'lib', d, 'site-packages'))[0];
-      expect(fs.existsSync(path.join(sitePackages, 'cp311only.py'))).toBe(hasNative);
-    }
-  });
-
   describe.each(SHAPES.map((s) => [s.name, s] as const))('%s archive', (name, shape) => {
     it('`pex-tools x.pex info` prints our PEX-INFO unchanged (pex adds only the PEX_ROOT in use)', () => {
       const { path: archive, info } = archives.get(name)!;
@@ -231,6 +186,107 @@ function realInterpreter(): string {
       expect(run.stderr).toBe('');
       expect(run.stdout).toBe(shape.prints);
       expect(run.status).toBe(0);
+    });
+  });
+
+  // A multi-environment archive keeps pex's shape: one flat `distributions` map with every environment's
+  // wheels, top-level requirements whose markers pick per interpreter, our choices under `pex_nx`.
+  describe('a multi-environment archive', () => {
+    let archive: string;
+    let info: Record<string, unknown>;
+    const pyenvRoot = () => path.dirname(path.dirname(path.dirname(interpreter)));
+    const is311 = () =>
+      execFileSync(interpreter, ['-c', 'import sys; print("%d%d" % sys.version_info[:2])'], { encoding: 'utf8' }).trim() === '311';
+
+    beforeAll(async () => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { buildArchive } = require('../dist/core/archive');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { sha256File } = require('../dist/core/common');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { buildTestWheel } = require('../src/core/testing/wheels');
+      const wheels = path.join(tmp, 'wheels');
+      const pure = ['hellotool-1.0.0', 'greetlib-1.2.0', 'acme_colors-0.1.0', 'acme_shapes-0.1.0'].map((n) => `${n}-py3-none-any.whl`);
+      const cp311 = 'cp311only-1.0-cp311-cp311-linux_x86_64.whl';
+      const mac = path.basename(await buildTestWheel(wheels, { name: 'maconly', version: '1.0', tag: 'cp311-cp311-macosx_11_0_arm64' }));
+      const env = (platform: string, minor: number, extra: string[]) => ({
+        id: `${platform}-cp3${minor}`,
+        platform,
+        python: `3.${minor}`,
+        wheels: [...pure, ...extra].map((name) => [name]),
+      });
+      archive = path.join(tmp, 'multi.pex');
+      await buildArchive({
+        out: archive,
+        wheels: await Promise.all(
+          [...pure, cp311, mac].map(async (filename) => ({
+            filename,
+            path: path.join(wheels, filename),
+            sha256: await sha256File(path.join(wheels, filename)),
+          })),
+        ),
+        environments: [env('linux_x86_64', 11, [cp311]), env('linux_x86_64', 12, []), env('macos_arm64', 11, [mac])],
+        requirements: ['hellotool==1.0.0', 'cp311only==1.0; python_version == "3.11"', 'maconly==1.0; sys_platform == "darwin"'],
+        script: 'hello',
+        interpreterConstraints: [],
+      });
+      info = JSON.parse(execFileSync('unzip', ['-p', archive, 'PEX-INFO'], { encoding: 'utf8' }));
+    });
+
+    it('`pex-tools x.pex info` prints our PEX-INFO, environments included, and pex computes our pex_hash', () => {
+      const result = pexTools(archive, ['info']);
+      expect(result.stderr).toBe('');
+      expect(result.status).toBe(0);
+      const shown = JSON.parse(result.stdout);
+      delete shown.pex_root;
+      expect(shown).toEqual(info);
+      expect((shown.pex_nx.environments as Array<{ id: string }>).map((e) => e.id)).toEqual([
+        'linux_x86_64-cp311',
+        'linux_x86_64-cp312',
+        'macos_arm64-cp311',
+      ]);
+      const code =
+        'import hashlib, sys\nfrom pex.pex_info import PexInfo\n' +
+        'info = PexInfo.from_pex(sys.argv[1]).as_json_dict()\ndel info["pex_hash"]\n' +
+        'print(hashlib.sha1(PexInfo(info).dump().encode("utf-8")).hexdigest())';
+      const out = execFileSync(interpreter, ['-c', code, archive], { env: { ...env, PYTHONPATH: pex.dir }, encoding: 'utf8' });
+      expect(out.trim()).toBe(info.pex_hash);
+    });
+
+    it('`pex-tools x.pex repository info` lists the wheels this interpreter resolves (not the macOS one)', () => {
+      const result = pexTools(archive, ['repository', 'info']);
+      expect(result.status).toBe(0);
+      const listed = result.stdout
+        .trim()
+        .split('\n')
+        .map((line) => line.split(' ')[0]);
+      const linux = ['acme-colors', 'acme-shapes', 'greetlib', 'hellotool'];
+      expect(listed.sort()).toEqual(is311() ? [...linux.slice(0, 2), 'cp311only', ...linux.slice(2)] : linux);
+    });
+
+    it('`pex-tools x.pex venv DIR` resolves per interpreter, and the venv runs the tool', () => {
+      const others = ['3.12.1'].map((v) => path.join(pyenvRoot(), v, 'bin', 'python3')).filter((p) => fs.existsSync(p));
+      if (!is311() || !others.length) {
+        console.warn('pex-interop: the multi-environment venv case needs CPython 3.11 and 3.12.1 beside it; skipped here');
+        return;
+      }
+      for (const [python, hasNative] of [
+        [interpreter, true],
+        [others[0], false],
+      ] as const) {
+        const venv = path.join(tmp, `multi-venv-${hasNative ? 'cp311' : 'cp312'}`);
+        const result = pexTools(archive, ['venv', venv], { PYTHON: python });
+        expect(result.stderr).toBe('');
+        expect(result.status).toBe(0);
+        expect(execFileSync(path.join(venv, 'bin', 'hello'), ['--version'], { env, encoding: 'utf8' })).toBe('hellotool 1.0.0\n');
+        const sitePackages = fs.readdirSync(path.join(venv, 'lib')).map((d) => path.join(venv, 'lib', d, 'site-packages'))[0];
+        expect(fs.existsSync(path.join(sitePackages, 'cp311only.py'))).toBe(hasNative);
+        expect(fs.readdirSync(sitePackages).some((name) => name.startsWith('maconly'))).toBe(false);
+      }
+      // And it still runs as our archive, picking the same wheels.
+      const run = spawnSync(interpreter, [archive, '--version'], { env, encoding: 'utf8' });
+      expect(run.stderr).toBe('');
+      expect(run.stdout).toBe('hellotool 1.0.0\n');
     });
   });
 

@@ -1,14 +1,16 @@
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
 import * as path from 'node:path';
-import { buildArchive } from './archive';
+import { ArchiveEnvironment, buildArchive } from './archive';
 import { PexError, Reporter, run, stripAnsi } from './common';
 import {
+  archiveEnvironments,
   assertLockFresh,
   assertUpgradedPackagesExist,
   keptPins,
   legacyLockBeside,
   lockChanges,
+  LockedArtifact,
   Lockfile,
   pylockFor,
   readLockfile,
@@ -172,6 +174,38 @@ export interface BuildToolOptions extends ToolFiles {
   /** The command that refreshes the lock, named in the stale-lock message. */
   lockCommand: string;
   pluginVersion: string;
+  /** Only the lock's environments on these platforms: a smaller archive. Default: every covered environment. */
+  platforms?: string[];
+}
+
+/** The lock with only `files`: what the fetch brings into the cache, each once. */
+function lockOfFiles(lock: Lockfile, files: LockedArtifact[]): Lockfile {
+  return { ...lock, artifacts: files };
+}
+
+/**
+ * The environments the archive carries (those of `platforms`, when given) and exactly the wheels they
+ * name, each once: a locked sdist stands for the wheel the fetch built from it. Foreign platforms'
+ * wheels are only copied, so no interpreter of theirs is needed.
+ */
+async function archiveWheels(
+  lock: Lockfile,
+  platforms: string[] | undefined,
+  fetch: (lock: Lockfile) => Promise<WheelFile[]>,
+): Promise<{ wheels: WheelFile[]; environments: ArchiveEnvironment[] }> {
+  const chosen = archiveEnvironments(lock, platforms);
+  const files = new Map<string, LockedArtifact>();
+  for (const env of chosen) for (const choices of env.files) for (const file of choices) files.set(file.sha256, file);
+  const fetched = await fetch(lockOfFiles(lock, [...files.values()]));
+  const wheelOf = new Map([...files.keys()].map((sha256, i) => [sha256, fetched[i]]));
+  const wheels = new Map(fetched.map((wheel) => [wheel.filename, wheel]));
+  const environments = chosen.map((env) => ({
+    id: env.id,
+    platform: env.platform,
+    python: env.python,
+    wheels: env.files.map((choices) => [...new Set(choices.map((file) => wheelOf.get(file.sha256)!.filename))]),
+  }));
+  return { wheels: [...wheels.values()], environments };
 }
 
 export async function buildTool(opts: BuildToolOptions) {
@@ -186,28 +220,27 @@ export async function buildTool(opts: BuildToolOptions) {
   if (sourcesDir && !statSync(sourcesDir).isDirectory()) {
     throw new PexError(`${rel(opts, sourcesDir)} is not a directory: point the sources option at the tool's source dir`);
   }
-  const wheels = await fetchLockedWheels(lock, {
-    ...opts,
-    lockDir: path.dirname(lockFile),
-    pipOptions: requirements.pipOptions,
-    requirementsDir: path.dirname(opts.requirementsFile),
-  });
+  const { wheels, environments } = await archiveWheels(lock, opts.platforms, (files) =>
+    fetchLockedWheels(files, {
+      ...opts,
+      lockDir: path.dirname(lockFile),
+      pipOptions: requirements.pipOptions,
+      requirementsDir: path.dirname(opts.requirementsFile),
+    }),
+  );
   if (opts.script) assertScriptExists(opts.script, wheels, rel(opts, lockFile));
   if (opts.entryPoint) assertEntryPointModule(opts.entryPoint, wheels, sourcesDir, rel(opts, lockFile));
   return buildArchive({
     out: opts.out,
     wheels,
+    environments,
     requirements: lock.requirements,
     script: opts.script,
     entryPoint: opts.entryPoint,
     interpreterConstraints: lock.interpreterConstraints,
     sourcesDir,
-    buildProperties: {
-      pex_nx_version: opts.pluginVersion,
-      class: lock.interpreter.implementation === 'cpython' ? 'CPython' : lock.interpreter.implementation,
-      platform: lock.interpreter.platform,
-      version: lock.interpreter.version.split('.').map(Number),
-    },
+    // Nothing of the building machine: the archive is the same bytes wherever it is built.
+    buildProperties: { pex_nx_version: opts.pluginVersion, class: 'CPython' },
   });
 }
 

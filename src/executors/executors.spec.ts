@@ -128,6 +128,11 @@ const cases: Case[] = [
     /^pex: The \{workspaceRoot\} token is only valid at the beginning of an option, path 'dist\/\{workspaceRoot\}\/x\.pex': move the token/,
   ],
   [
+    'pex: platforms that name no environment of the lock',
+    () => pexExecutor({ ...pexDefaults, platforms: 'macos_x86_64,linux_aarch64', outputPath: 'dist/other.pex' }, context()),
+    /macos_x86_64, linux_aarch64.*platforms/,
+  ],
+  [
     'pex: sources that is a file',
     () => pexExecutor({ ...pexDefaults, sources: '{projectRoot}/requirements.txt' }, context()),
     /tools\/hello\/requirements.txt is not a directory: point the sources option/,
@@ -209,6 +214,20 @@ describe('executor options: bad input', () => {
     expect(errors[0]).not.toContain('\n');
     expect(snapshot()).toEqual(before);
   });
+});
+
+test("platforms naming every platform of the lock packs the same archive, byte for byte (nothing of the builder's machine)", async () => {
+  const hosts: Record<string, string> = {
+    'linux-x64': 'linux_x86_64',
+    'linux-arm64': 'linux_aarch64',
+    'darwin-arm64': 'macos_arm64',
+    'darwin-x64': 'macos_x86_64',
+  };
+  const host = hosts[`${process.platform}-${process.arch}`];
+  if (!host) return;
+  expect(await pexExecutor({ ...pexDefaults, platforms: [host], outputPath: 'dist/same.pex' }, context())).toEqual({ success: true });
+  expect(readFileSync(path.join(ws, 'dist/same.pex')).equals(readFileSync(path.join(ws, 'dist/tools/hello/hello.pex')))).toBe(true);
+  rmSync(path.join(ws, 'dist/same.pex'));
 });
 
 test('the workspace these cases share is good: the same executors succeed with the defaults', async () => {

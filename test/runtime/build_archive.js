@@ -3,7 +3,8 @@
 // as `npm run build` leaves it) to test/runtime/support.py, one JSON request a line on stdin
 // and one JSON answer a line on stdout, so a test run starts node once, not per archive.
 //
-// Request: {out, wheels: [path], requirements, entryPoint, script, interpreterConstraints,
+// Request: {out, wheels: [path], environments: [{id, platform, python, wheels: [[name]]}], requirements,
+//           entryPoint, script, interpreterConstraints,
 //           sources: {relative path: base64}, buildProperties, venvBinPath, stripPexEnv, runtimeDir}
 // Answer:  {ok: true} | {ok: false, error: "<message>"}
 'use strict';

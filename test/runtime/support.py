@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.join(ROOT, "test", "fixtures"))
 sys.path.insert(0, RUNTIME)
 
 import build_wheels  # noqa: E402
-from pexnx import contract  # noqa: E402
+from pexnx import contract, interpreter  # noqa: E402
 
 PYTHON = os.path.realpath(sys.executable)
 VERSION = "%d.%d" % sys.version_info[:2]
@@ -110,27 +110,57 @@ def pex_info(path):
         return json.loads(zf.read("PEX-INFO").decode("utf-8"))
 
 
+PLATFORMS = ("linux_x86_64", "linux_aarch64", "macos_arm64", "macos_x86_64")
+MINORS = range(8, 15)
+
+
+def environment(platform, minor, wheels):
+    """One locked environment: `wheels` holds, per package, wheel paths (or names) best first."""
+    return {
+        "id": "%s-cp3%d" % (platform, minor),
+        "platform": platform,
+        "python": "3.%d" % minor,
+        "wheels": [[os.path.basename(w) for w in choices] for choices in wheels],
+    }
+
+
+def default_environments(wheels, constraints=()):
+    """What a lock of these wheels for every platform would hold: each platform × each CPython
+    minor the constraints allow (all of them when none does), every wheel a package of its own."""
+    parsed = interpreter.parse_constraints(list(constraints), "test")
+    minors = [
+        m
+        for m in MINORS
+        if any(interpreter.matches(interpreter.Interpreter("cpython", (3, m, p), ""), parsed) for p in range(100))
+    ]
+    return [environment(p, m, [[w] for w in wheels]) for p in PLATFORMS for m in minors or MINORS]
+
+
 def build_archive(
-    path, wheels, entry_point=None, script=None, constraints=(), sources=None, bin_path="false", strip_pex_env=True
+    path,
+    wheels,
+    entry_point=None,
+    script=None,
+    constraints=(),
+    sources=None,
+    bin_path="false",
+    strip_pex_env=True,
+    environments=None,
 ):
-    """Writes an archive with the plugin's builder; `sources` is {relative path: bytes}.
-    Returns its PEX-INFO."""
+    """Writes an archive with the plugin's builder; `sources` is {relative path: bytes};
+    `environments` as environment() makes them (default: default_environments). Returns its PEX-INFO."""
     names = [os.path.basename(w) for w in wheels]
     _request(
         {
             "out": path,
             "wheels": list(wheels),
+            "environments": environments or default_environments(wheels, constraints),
             "requirements": sorted("%s==%s" % tuple(n.split("-")[:2]) for n in names),
             "entryPoint": entry_point,
             "script": script,
             "interpreterConstraints": list(constraints),
             "sources": {name: base64.b64encode(data).decode("ascii") for name, data in (sources or {}).items()},
-            "buildProperties": {
-                "class": "CPython",
-                "pex_nx_version": "0.1.0",
-                "platform": "linux_x86_64",
-                "version": list(sys.version_info[:3]),
-            },
+            "buildProperties": {"class": "CPython", "pex_nx_version": "0.1.0"},
             "venvBinPath": bin_path,
             "stripPexEnv": strip_pex_env,
             # The runtime under test is the source tree's; only the writer comes from dist/.
@@ -190,6 +220,9 @@ def tampered(built, info=None, distributions=None, add_wheels=(), replace=None):
             **{name: hashlib.sha256(data).hexdigest() for name, data in extra.items()},
             **(distributions or {}),
         )
+        # The added wheels are packages of every environment, so every interpreter installs them.
+        for env in new["pex_nx"]["environments"]:
+            env["wheels"] = env["wheels"] + [[name] for name in sorted(extra)]
         return new
 
     rewrite(path, change, dict({".deps/" + name: data for name, data in extra.items()}, **(replace or {})))

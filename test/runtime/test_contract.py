@@ -7,7 +7,7 @@ import re
 import stat
 import zipfile
 
-from support import BuildError, Case, archive, build_archive, make_wheel, tampered, wheel
+from support import BuildError, Case, archive, build_archive, default_environments, make_wheel, tampered, wheel
 
 from pexnx import contract, interpreter  # noqa: E402  (support puts src/runtime on sys.path)
 from pexnx.archive import Archive  # noqa: E402
@@ -24,12 +24,14 @@ def main_of(pex):
 
 
 def python_names(constraints):
-    """@PYTHONS@ as the runtime's own constraint code reads the contract's minor range."""
+    """@PYTHONS@ as the runtime's own constraint code reads the contract's minor range: the
+    minors the archive's environments cover that the constraints allow, newest first."""
     parsed = interpreter.parse_constraints(constraints, "test")
+    covered = {int(env["python"].split(".")[1]) for env in default_environments([], constraints)}
     minors = [
         m
         for m in contract.CPYTHON_MINORS
-        if parsed
+        if m in covered
         and any(
             interpreter.matches(interpreter.Interpreter("cpython", (3, m, micro), ""), parsed) for micro in range(100)
         )

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ZipFile } from 'yazl';
-import { ArchiveInput, buildArchive, render } from './archive';
+import { archiveConstraints, ArchiveInput, buildArchive, render } from './archive';
 import { CONTRACT, PexError, venvsSubdir } from '../common';
 import { sha256File } from '../common';
 import { killMidWrite } from '../testing/kill';
@@ -14,6 +14,16 @@ import { codeHash } from './pexInfo';
 
 let dir: string;
 let input: ArchiveInput;
+
+/** One linux_x86_64 environment per CPython 3.8–3.14, each installing every wheel. */
+function environmentsOf(wheels: Array<{ filename: string }>, minors = [8, 9, 10, 11, 12, 13, 14]): ArchiveInput['environments'] {
+  return minors.map((minor) => ({
+    id: `linux_x86_64-cp3${minor}`,
+    platform: 'linux_x86_64',
+    python: `3.${minor}`,
+    wheels: wheels.map((wheel) => [wheel.filename]),
+  }));
+}
 
 /** A stand-in runtime with the real templates' tokens: runs `python x.pex` and `./x.pex` far enough to prove the layout. */
 function fakeRuntime(root: string): string {
@@ -84,6 +94,7 @@ beforeAll(async () => {
   input = {
     out: path.join(dir, 'dist', 'tool.pex'),
     wheels: await Promise.all([beta, alpha].map(async (p) => ({ filename: path.basename(p), path: p, sha256: await sha256File(p) }))),
+    environments: [],
     requirements: ['alpha', 'beta'],
     entryPoint: 'tool.cli:main',
     interpreterConstraints: ['>=3.8'],
@@ -91,6 +102,7 @@ beforeAll(async () => {
     buildProperties: { pex_nx_version: '0.1.0' },
     runtimeDir: fakeRuntime(dir),
   };
+  input.environments = environmentsOf(input.wheels);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -104,7 +116,8 @@ describe('buildArchive', () => {
     const bytes = readFileSync(input.out);
     const preamble = bytes.subarray(0, bytes.indexOf('PK\x03\x04', 0, 'latin1')).toString('utf8');
     expect(preamble.startsWith(`#!/bin/sh\n# ${venvsSubdir(built.pexHash)} \${PEX_TOOLS-}`)).toBe(true);
-    expect(preamble).toContain('\nfor py in python3 python3.20 ');
+    // The constraints (>=3.8) narrowed to the minors the environments cover (3.8–3.14).
+    expect(preamble).toContain('\nfor py in python3 python3.14 python3.13 ');
     expect(preamble).toContain(' python3.8 python; do');
 
     const report = zipReport(input.out);
@@ -215,7 +228,9 @@ describe('buildArchive', () => {
   it('refuses an output path that is a directory, leaving it alone', async () => {
     const out = path.join(dir, 'out-dir');
     mkdirSync(path.join(out, 'keep'), { recursive: true });
-    await expect(buildArchive({ ...input, out })).rejects.toThrow(`${out} is a directory, not an archive path: set outputPath to a file`);
+    await expect(buildArchive({ ...input, out })).rejects.toThrow(
+      `${out} is a directory, not an archive path, outputPath: set it to a file`,
+    );
     expect(readdirSync(out)).toEqual(['keep']);
   });
 
@@ -250,11 +265,24 @@ describe('buildArchive', () => {
     const out = path.join(dir, 'broken', 'x.pex');
     writeFileSync(path.join(runtime, '__main__.py'), main.replace('@VENVS@', 'nx1'));
     await expect(buildArchive({ ...input, runtimeDir: runtime, out })).rejects.toThrow(
-      "the archive runtime's __main__.py does not fit this builder (no @VENVS@): reinstall the pex plugin",
+      "the archive runtime's __main__.py does not fit this builder (no @VENVS@), the pex plugin's runtime: reinstall the pex plugin",
     );
     writeFileSync(path.join(runtime, '__main__.py'), `${main}# @PEX_ROOT@\n`);
     await expect(buildArchive({ ...input, runtimeDir: runtime, out })).rejects.toThrow('(unknown token @PEX_ROOT@)');
     expect(existsSync(path.dirname(out)) ? readdirSync(path.dirname(out)) : []).toEqual([]);
+  });
+});
+
+describe('archiveConstraints', () => {
+  const minors = (...list: number[]) => environmentsOf([], list);
+  it('narrows the constraints to the covered minors, in the normal form pex writes them in', () => {
+    expect(archiveConstraints([], minors(11, 12, 13, 14))).toEqual(['CPython<3.15,>=3.11']);
+    expect(archiveConstraints([], minors(9, 11, 12))).toEqual(['CPython==3.9.*', 'CPython<3.13,>=3.11']);
+    expect(archiveConstraints(['>=3.9,<3.14'], minors(9, 10, 11, 12, 13))).toEqual(['<3.14,>=3.9']);
+    expect(archiveConstraints(['>=3.9,<3.14'], minors(11))).toEqual(['<3.14,==3.11.*,>=3.9']);
+    expect(archiveConstraints(['==3.8.*', 'CPython>=3.12'], minors(8, 12, 13))).toEqual(['==3.8.*', 'CPython<3.14,>=3.12']);
+    // Constraints that allow none of them stay: the archive runs nowhere, and says so.
+    expect(archiveConstraints(['>=3.99'], minors(11))).toEqual(['>=3.99']);
   });
 });
 
@@ -315,7 +343,7 @@ describe('buildArchive with hostile input', () => {
     );
     const out = path.join(dir, 'hostile-out', 'x.pex');
     const wheels = [{ filename: 'evil-1.0-py3-none-any.whl', path: wheel, sha256: await sha256File(wheel) }];
-    const error = await buildArchive({ ...input, out, wheels }).catch((e: unknown) => e);
+    const error = await buildArchive({ ...input, out, wheels, environments: environmentsOf(wheels) }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PexError);
     expect(error).toMatchObject({
       what: `the wheel has the unsafe entry '${member}' (absolute, '..', a backslash or a symlink)`,
@@ -339,13 +367,13 @@ describe('buildArchive with hostile input', () => {
     symlinkSync(secret, path.join(sources, 'pkg', 'leak.txt'));
     rmSync(out);
     await expect(buildArchive({ ...input, out, sourcesDir: sources })).rejects.toThrow(
-      `${path.join(sources, 'pkg', 'leak.txt')} is a symlink to ${secret}, outside ${sources}: ` +
+      `${path.join(sources, 'pkg', 'leak.txt')} is a symlink to ${secret}, outside ${sources}, the tool sources: ` +
         `copy the file into ${sources} or remove the link`,
     );
     rmSync(path.join(sources, 'pkg', 'leak.txt'));
     symlinkSync('..', path.join(sources, 'pkg', 'loop'));
     await expect(buildArchive({ ...input, out, sourcesDir: sources })).rejects.toThrow(
-      /loop links to a directory that is already included/,
+      /loop links to a directory that is already included, the tool sources: remove the link/,
     );
     expect(existsSync(out)).toBe(false);
   });
@@ -359,7 +387,7 @@ describe('buildArchive with hostile input', () => {
     const killed = await killMidWrite(
       path.join(__dirname, 'archive.ts'),
       'buildArchive',
-      [{ ...input, out, wheels }],
+      [{ ...input, out, wheels, environments: environmentsOf(wheels) }],
       path.dirname(out),
       1 << 20,
     );
@@ -369,13 +397,13 @@ describe('buildArchive with hostile input', () => {
     const again = await killMidWrite(
       path.join(__dirname, 'archive.ts'),
       'buildArchive',
-      [{ ...input, out, wheels }],
+      [{ ...input, out, wheels, environments: environmentsOf(wheels) }],
       path.dirname(out),
       1 << 20,
     );
     expect(again).toBe(true);
     expect(existsSync(out)).toBe(false);
-    await buildArchive({ ...input, out, wheels });
+    await buildArchive({ ...input, out, wheels, environments: environmentsOf(wheels) });
     expect(zipReport(out).bad).toBeNull();
   }, 60_000);
 });

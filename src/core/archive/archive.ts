@@ -15,17 +15,30 @@ import { PassThrough, pipeline as pipelineCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ZipFile } from 'yazl';
 import { CONTRACT, isReservedEntry, PexError, tempWriteStream, venvsSubdir, verifyingSha256 } from '../common';
-import { candidateNames } from '../python';
+import { candidateNames, parseConstraint, satisfies } from '../python';
 import { buildPexInfo, codeHash, PexInfoInput } from './pexInfo';
 import { assertSafeWheel, parseWheelName, WheelFile } from '../wheel';
 import { makeOffsetsAbsolute } from './zipOffsets';
 
+/** One locked environment the archive carries. */
+export interface ArchiveEnvironment {
+  id: string;
+  platform: string;
+  /** 'major.minor' */
+  python: string;
+  /** Per package, the archive's wheel file names for it, best-ranked first: the runtime takes the first one the machine runs. */
+  wheels: string[][];
+}
+
 export interface ArchiveInput {
   out: string;
+  /** Every wheel the environments name, each once. */
   wheels: WheelFile[];
+  environments: ArchiveEnvironment[];
   requirements: string[];
   entryPoint?: string;
   script?: string;
+  /** The lock's; the archive narrows them to the Python minors its environments cover (see archiveConstraints). */
   interpreterConstraints: string[];
   /** Its files go to the archive root (and the venv's site-packages). */
   sourcesDir?: string;
@@ -57,7 +70,8 @@ interface Runtime {
 function readRuntime(dir: string): Runtime {
   const need = (rel: string) => {
     const file = path.join(dir, rel);
-    if (!existsSync(file)) throw new PexError(`the archive runtime is incomplete (${file} is missing): reinstall the pex plugin`);
+    if (!existsSync(file))
+      throw new PexError(`the archive runtime is incomplete (${file} is missing)`, "the pex plugin's runtime", 'reinstall the pex plugin');
     return file;
   };
   const preamble = readFileSync(need('preamble.sh'), 'utf8');
@@ -84,22 +98,31 @@ function readSources(dir: string): Array<{ path: string; data: Buffer }> {
         try {
           target = realpathSync(file);
         } catch {
-          throw new PexError(`${file} is a broken symlink: fix or remove it`);
+          throw new PexError(`${file} is a broken symlink`, 'the tool sources', 'fix or remove it');
         }
         const inside = path.relative(root, target);
         if (inside === '..' || inside.startsWith(`..${path.sep}`) || path.isAbsolute(inside)) {
-          throw new PexError(`${file} is a symlink to ${target}, outside ${dir}: copy the file into ${dir} or remove the link`);
+          throw new PexError(
+            `${file} is a symlink to ${target}, outside ${dir}`,
+            'the tool sources',
+            `copy the file into ${dir} or remove the link`,
+          );
         }
       }
       const stat = statSync(file);
       if (stat.isDirectory()) {
         const real = realpathSync(file);
-        if (seen.has(real)) throw new PexError(`${file} links to a directory that is already included: remove the link`);
+        if (seen.has(real))
+          throw new PexError(`${file} links to a directory that is already included`, 'the tool sources', 'remove the link');
         seen.add(real);
         if (name !== '__pycache__') walk(relPath);
       } else if (stat.isFile() && !name.endsWith('.pyc')) {
         if (isReservedEntry(relPath)) {
-          throw new PexError(`${path.join(dir, relPath)} would replace the archive's own ${relPath}: rename or move it`);
+          throw new PexError(
+            `${path.join(dir, relPath)} would replace the archive's own ${relPath}`,
+            'the tool sources',
+            'rename or move it',
+          );
         }
         files.push({ path: relPath, data: readFileSync(path.join(dir, relPath)) });
       }
@@ -127,7 +150,11 @@ export function render(template: string, values: Record<string, string>, name: s
   });
   if (unknown.size || unused.size) {
     const problems = [...[...unknown].map((t) => `unknown token ${t}`), ...[...unused].map((k) => `no @${k}@`)];
-    throw new PexError(`the archive runtime's ${name} does not fit this builder (${problems.join(', ')}): reinstall the pex plugin`);
+    throw new PexError(
+      `the archive runtime's ${name} does not fit this builder (${problems.join(', ')})`,
+      "the pex plugin's runtime",
+      'reinstall the pex plugin',
+    );
   }
   return text;
 }
@@ -145,19 +172,62 @@ export function templateValues(pexHash: string, pythons: string): { preamble: Re
   };
 }
 
+const { oldest, newest } = CONTRACT.cpythonMinors;
+const PATCHES = Array.from({ length: 100 }, (_, i) => i);
+const allowsMinor = (constraint: string[], minor: number) => PATCHES.some((patch) => satisfies(constraint, [3, minor, patch]));
+
+/**
+ * The archive's interpreter constraints: the lock's, narrowed to the CPython minors its environments
+ * cover, so the preamble's candidates, our runtime and pex's tools only try interpreters it can serve.
+ * Constraints that already allow exactly those minors stay as written.
+ */
+export function archiveConstraints(constraints: string[], environments: ArchiveEnvironment[]): string[] {
+  return narrowedConstraints(constraints, environments).map(pexNormalForm);
+}
+
+/** pex's `str(InterpreterConstraint)`: the implementation as written, then the specifiers sorted, each once. */
+function pexNormalForm(constraint: string): string {
+  const [, impl, rest] = /^\s*([A-Za-z]*)\s*(.*?)\s*$/.exec(constraint) as RegExpExecArray;
+  const specs = [...new Set(rest.split(',').map((spec) => spec.replace(/\s+/g, '')))].filter(Boolean).sort();
+  return `${impl}${specs.join(',')}`;
+}
+
+function narrowedConstraints(constraints: string[], environments: ArchiveEnvironment[]): string[] {
+  const covered = [...new Set(environments.map((env) => Number(env.python.split('.')[1])))].sort((a, b) => a - b);
+  const minors = Array.from({ length: newest - oldest + 1 }, (_, i) => oldest + i);
+  const allowed = minors.filter((minor) => allowsMinor(constraints, minor));
+  if (!covered.length || allowed.join() === covered.join()) return constraints;
+  const runs: Array<[number, number]> = [];
+  for (const minor of covered) {
+    const last = runs[runs.length - 1];
+    if (last && last[1] === minor - 1) last[1] = minor;
+    else runs.push([minor, minor]);
+  }
+  const specs = runs.map(([low, high]) => (low === high ? `==3.${low}.*` : `>=3.${low},<3.${high + 1}`));
+  if (!constraints.length) return specs.map((spec) => `CPython${spec}`);
+  const narrowed = constraints.flatMap((constraint) =>
+    specs
+      .map((spec) => (parseConstraint(constraint).clauses.length ? `${constraint.trim()},${spec}` : `${constraint.trim()}${spec}`))
+      .filter((both) => covered.some((minor) => allowsMinor([both], minor))),
+  );
+  // Constraints that allow none of the covered minors stay: the archive then runs nowhere and says so.
+  return narrowed.length ? narrowed : constraints;
+}
+
 type Entry = { name: string; data: Buffer } | { name: string; wheel: ArchiveInput['wheels'][number]; size: number };
 
 /** Writes the archive per docs/archive-format.md: preamble, then a deterministic zip with absolute offsets. */
 export async function buildArchive(input: ArchiveInput): Promise<BuiltArchive> {
   if (existsSync(input.out) && statSync(input.out).isDirectory()) {
-    throw new PexError(`${input.out} is a directory, not an archive path: set outputPath to a file such as dist/tools/x/x.pex`);
+    throw new PexError(`${input.out} is a directory, not an archive path`, 'outputPath', 'set it to a file such as dist/tools/x/x.pex');
   }
   const runtime = readRuntime(input.runtimeDir ?? path.join(__dirname, '../../runtime'));
   const sources = input.sourcesDir ? readSources(input.sourcesDir) : [];
-  const pythons = candidateNames(input.interpreterConstraints).join(' ');
+  const constraints = archiveConstraints(input.interpreterConstraints, input.environments);
+  const pythons = candidateNames(constraints).join(' ');
   for (const wheel of input.wheels) {
     parseWheelName(wheel.filename);
-    if (!existsSync(wheel.path)) throw new PexError(`${wheel.path} does not exist: fetch the locked wheels again`);
+    if (!existsSync(wheel.path)) throw new PexError(`${wheel.path} does not exist`, 'the wheel cache', 'fetch the locked wheels again');
     assertSafeWheel(wheel.path, wheel.filename);
   }
   const { json, pexHash } = buildPexInfo({
@@ -165,7 +235,8 @@ export async function buildArchive(input: ArchiveInput): Promise<BuiltArchive> {
     wheels: input.wheels,
     entryPoint: input.entryPoint,
     script: input.script,
-    interpreterConstraints: input.interpreterConstraints,
+    interpreterConstraints: constraints,
+    environments: input.environments,
     codeHash: codeHash(sources),
     bootstrapHash: codeHash(runtime.bootstrap.map((file) => ({ path: file.name, data: file.data }))),
     buildProperties: input.buildProperties ?? {},

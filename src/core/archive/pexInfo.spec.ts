@@ -14,7 +14,15 @@ const input: PexInfoInput = {
   interpreterConstraints: ['>=3.9,<3.14'],
   codeHash: codeHash([]),
   bootstrapHash: codeHash([{ path: '.bootstrap/pexnx/__init__.py', data: Buffer.from('') }]),
-  buildProperties: { pex_nx_version: '0.1.0', class: 'CPython', platform: 'linux_x86_64', version: [3, 11, 7], note: 'Łukasz ✓ 😀' },
+  buildProperties: { pex_nx_version: '0.1.0', class: 'CPython', note: 'Łukasz ✓ 😀' },
+  environments: [
+    {
+      id: 'linux_x86_64-cp311',
+      platform: 'linux_x86_64',
+      python: '3.11',
+      wheels: [['black-23.1.0-py3-none-any.whl'], ['click-8.1.3-py3-none-any.whl']],
+    },
+  ],
 };
 
 const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
@@ -42,6 +50,7 @@ describe('buildPexInfo', () => {
       'interpreter_selection_strategy',
       'overridden',
       'pex_hash',
+      'pex_nx',
       'pex_path',
       'requirements',
       'script',
@@ -91,6 +100,34 @@ describe('buildPexInfo', () => {
     expect(buildPexInfo({ ...input, bootstrapHash: sha1('x') }).pexHash).not.toBe(base);
     expect(buildPexInfo({ ...input, script: undefined, entryPoint: 'black:patched_main' }).pexHash).not.toBe(base);
     expect(buildPexInfo({ ...input }).pexHash).toBe(base);
+    // Another selection of the same wheels is another archive: it must never share a venv dir.
+    const [env] = input.environments;
+    const ranked = { ...env, wheels: [['click-8.1.3-py3-none-any.whl', 'black-23.1.0-py3-none-any.whl']] };
+    expect(buildPexInfo({ ...input, environments: [ranked] }).pexHash).not.toBe(base);
+    expect(buildPexInfo({ ...input, environments: [env, { ...env, id: 'macos_arm64-cp311', platform: 'macos_arm64' }] }).pexHash).not.toBe(
+      base,
+    );
+  });
+
+  it('keeps the environments under its own key, as given', () => {
+    const info = JSON.parse(buildPexInfo(input).json);
+    expect(info.pex_nx).toEqual({ environments: input.environments });
+  });
+
+  it('refuses environments that do not match the wheels, or that are malformed', () => {
+    const [env] = input.environments;
+    const cases: Array<[PexInfoInput['environments'], RegExp]> = [
+      [[], /no environment is given/],
+      [[{ ...env, wheels: [['black-23.1.0-py3-none-any.whl']] }], /click-8\.1\.3-py3-none-any\.whl is named by no environment/],
+      [[{ ...env, wheels: [...env.wheels, ['zzz-1-py3-none-any.whl']] }], /names zzz-1-py3-none-any\.whl, which is not among/],
+      [[{ ...env, wheels: [...env.wheels, []] }], /a package with no wheel/],
+      [[env, env], /linux_x86_64-cp311 is given twice/],
+      [[{ ...env, id: 'linux_x86_64-cp312' }], /is not '<platform>-cp3<minor>'/],
+      [[{ ...env, id: 'windows-cp311', platform: 'windows' }], /is not '<platform>-cp3<minor>'/],
+    ];
+    for (const [environments, message] of cases) {
+      expect(() => buildPexInfo({ ...input, environments })).toThrow(message);
+    }
   });
 
   it('rejects entry_point and script together, and malformed ones', () => {

@@ -6,4 +6,5 @@ export interface PexExecutorSchema {
   entryPoint?: string;
   sources: string;
   python?: string;
+  platforms?: string[] | string;
 }

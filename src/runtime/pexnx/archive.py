@@ -6,7 +6,7 @@ import os
 import struct
 import zipfile
 
-from . import PexError, contract
+from . import PexError, contract, tags
 
 REBUILD = "rebuild the archive (it is corrupt or was modified)"
 
@@ -43,6 +43,81 @@ class Slice:
 
 
 _OPTIONAL_STR = (str, type(None))
+# PEX-INFO's key for our own data: {"environments": [{"id", "platform", "python", "wheels"}]},
+# where wheels holds, per package, its wheel file names best-ranked first.
+KEY = "pex_nx"
+
+
+def _environments_ok(own, hashes):
+    envs = own.get("environments") if isinstance(own, dict) else None
+    return (
+        isinstance(envs, list)
+        and bool(envs)
+        and all(
+            isinstance(env, dict)
+            and all(isinstance(env.get(k), str) for k in ("id", "platform", "python"))
+            and isinstance(env.get("wheels"), list)
+            and all(
+                isinstance(choices, list)
+                and choices
+                and all(isinstance(name, str) and isinstance(hashes, dict) and name in hashes for name in choices)
+                for choices in env["wheels"]
+            )
+            for env in envs
+        )
+    )
+
+
+def environments(info):
+    return info[KEY]["environments"]
+
+
+def environment_id(platform, impl, version):
+    return "%s-%s%d%d" % (platform, {"cpython": "cp"}.get(impl, impl), version[0], version[1])
+
+
+def _ranges(minors):
+    """[10, 11, 12, 14] -> "3.10–3.12, 3.14"."""
+    runs = []
+    for minor in sorted(minors):
+        if runs and runs[-1][1] == minor - 1:
+            runs[-1][1] = minor
+        else:
+            runs.append([minor, minor])
+    return ", ".join("3.%d" % a if a == b else "3.%d\u20133.%d" % (a, b) for a, b in runs)
+
+
+def covers(info):
+    """What the archive covers, compactly: `linux_x86_64, macos_arm64 × 3.10–3.12`; platforms
+    with different minors are separate groups (`; `)."""
+    minors = {}
+    for env in environments(info):
+        minors.setdefault(env["platform"], set()).add(int(env["python"].split(".")[1]))
+    groups = []
+    for platform, have in minors.items():
+        group = next((g for g in groups if g[1] == have), None)
+        if group:
+            group[0].append(platform)
+        else:
+            groups.append(([platform], have))
+    return "; ".join("%s \u00d7 %s" % (", ".join(names), _ranges(have)) for names, have in groups)
+
+
+def select_wheels(info, interp):
+    """(wheel names, None) for the interpreter `interp` (an interpreter.Interpreter, whose
+    platform and glibc are its machine's): its environment's first runnable wheel per package.
+    Otherwise (None, why): "" when no environment covers it, else "no wheel for it: <name>"."""
+    platform = tags.machine_platform(interp.platform)
+    wanted = platform and environment_id(platform, interp.impl, interp.version)
+    env = next((e for e in environments(info) if e["id"] == wanted), None)
+    if env is None:
+        return None, ""
+    names, missing = tags.choose(
+        env["wheels"], interp.impl, interp.version, interp.abiflags, interp.platform, interp.glibc
+    )
+    if names is None:
+        return None, "no wheel for it: " + missing[0]
+    return sorted(set(names)), None
 
 
 def _check_info(info):
@@ -66,6 +141,8 @@ def _check_info(info):
         ),
     )
     bad = [name for name, ok in checks if not ok]
+    if not _environments_ok(info.get(KEY), hashes):
+        bad.append(KEY + ".environments")
     if bad:
         raise ValueError("bad or missing %s" % ", ".join(bad))
 
@@ -81,6 +158,21 @@ class Archive:
         except (zipfile.BadZipFile, KeyError, ValueError, AttributeError, EOFError, OSError) as e:
             raise PexError("cannot read PEX-INFO (%s)" % e, path, REBUILD) from e
         self._fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+
+    def selected_wheels(self):
+        """The wheels this interpreter installs (interpreter.select has chosen it)."""
+        from . import interpreter
+
+        here = interpreter.current()
+        names, why = select_wheels(self.info, here)
+        if names is None:
+            raise PexError(
+                "%s on %s is outside the archive's environments (%s)%s"
+                % (here, tags.machine_platform(here.platform) or here.platform, covers(self.info), why and "; " + why),
+                self.path,
+                "run it with an interpreter the archive covers, or relock to add this one and rebuild the archive",
+            )
+        return names
 
     def wheel(self, name):
         """The wheel .deps/<name> as a zipfile, after checking its sha256 against PEX-INFO."""

@@ -4,31 +4,44 @@ import os
 import re
 import sys
 
-from . import PexError, contract, tags
+from . import PexError, archive, contract, tags
 
 _SPEC = re.compile(r"^(===|~=|==|!=|<=|>=|<|>)\s*(\d+(?:\.\d+)*)(\.\*)?$")
 _IMPLS = {"cpython": "CPython", "pypy": "PyPy"}
 # Prints implementation, version, real executable and ABI flags; Python 2 compatible so a
 # `python` that is Python 2 is reported by version instead of failing to start.
 _PROBE = (
-    "import os,sys;print(getattr(getattr(sys,'implementation',None),'name','cpython'));"
+    "import os,sys,sysconfig;print(getattr(getattr(sys,'implementation',None),'name','cpython'));"
     "print('%d.%d.%d'%tuple(sys.version_info[:3]));print(os.path.realpath(sys.executable));"
-    "print(getattr(sys,'abiflags',''))"
+    "print(getattr(sys,'abiflags',''));print(sysconfig.get_platform());"
+    "print(getattr(os,'confstr_names',{}).get('CS_GNU_LIBC_VERSION') and os.confstr('CS_GNU_LIBC_VERSION') or '')"
 )
 _FIX = "install a matching Python, or point PEX_PYTHON or PEX_PYTHON_PATH at one"
 
 
 class Interpreter:
-    def __init__(self, impl, version, executable, abiflags=""):
+    """An interpreter and its machine: `platform` is its sysconfig platform, `glibc` a (major,
+    minor) or None (an emulated one may differ from ours)."""
+
+    def __init__(self, impl, version, executable, abiflags="", platform=None, glibc=None):
         self.impl, self.version, self.executable, self.abiflags = impl, version, executable, abiflags
+        self.platform, self.glibc = platform, glibc
 
     def __str__(self):
         return "%s %s" % (_IMPLS.get(self.impl, self.impl), ".".join(map(str, self.version)))
 
+    def minor(self):
+        return "%s %d.%d" % (_IMPLS.get(self.impl, self.impl), self.version[0], self.version[1])
+
 
 def current():
     return Interpreter(
-        sys.implementation.name, tuple(sys.version_info[:3]), os.path.realpath(sys.executable), sys.abiflags
+        sys.implementation.name,
+        tuple(sys.version_info[:3]),
+        os.path.realpath(sys.executable),
+        sys.abiflags,
+        tags.system_platform(),
+        tags._glibc(),
     )
 
 
@@ -92,7 +105,15 @@ def _probe(path):
             .stdout.decode("utf-8", "replace")
             .split("\n")
         )
-        return Interpreter(out[0], tuple(int(p) for p in out[1].split(".")), out[2], out[3])
+        glibc = re.match(r"glibc (\d+)\.(\d+)", out[5])
+        return Interpreter(
+            out[0],
+            tuple(int(p) for p in out[1].split(".")),
+            out[2],
+            out[3],
+            out[4],
+            (int(glibc.group(1)), int(glibc.group(2))) if glibc else None,
+        )
     except (OSError, subprocess.SubprocessError, ValueError, IndexError):
         return None
 
@@ -140,35 +161,58 @@ def _candidates(pex_python, pex_python_path):
     return [path for path in found if os.path.isfile(path) and os.access(path, os.X_OK)]
 
 
-def _misfit(interp, parsed, wheels, here):
-    """Why `interp` cannot run the archive (None: it can). The wheels' platform tags are
-    checked for this process's interpreter only: a probed one runs on the same machine."""
+def _misfit(interp, parsed, info):
+    """Why `interp` cannot run the archive (None: it can): "" for the interpreter constraints,
+    "outside the archive's environments", or "no wheel for it: <name>"."""
     if not matches(interp, parsed):
         return ""
-    name = tags.unusable(wheels, interp.impl, interp.version, interp.abiflags, check_platform=here)
-    return name and "no wheel for it: " + name
+    names, why = archive.select_wheels(info, interp)
+    return None if names is not None else why or _OUTSIDE
 
 
-def select(info, archive):
+_OUTSIDE = "outside the archive's environments"
+
+
+def _platform_of(interp):
+    return tags.machine_platform(interp.platform) or interp.platform
+
+
+def _uncovered(here, info, archive_path):
+    """The refusal for a machine whose platform no environment covers: no interpreter helps."""
+    platform = tags.machine_platform(here.platform)
+    covered = sorted({env["platform"] for env in archive.environments(info)})
+    fix = (
+        "relock with --platforms %s to add it, then rebuild the archive" % ",".join(covered + [platform])
+        if platform
+        else "run it on one of %s" % ", ".join(covered)
+    )
+    return PexError(
+        "%s on %s is %s (%s)" % (here.minor(), _platform_of(here), _OUTSIDE, archive.covers(info)), archive_path, fix
+    )
+
+
+def select(info, archive_path):
     """Returns when the running interpreter is the one to use; otherwise re-execs the archive
     with the chosen one (or raises PexError when none fits). An interpreter fits when it
-    satisfies the interpreter constraints and every locked wheel's tags allow it."""
+    satisfies the interpreter constraints and the archive has an environment for it (its
+    platform and minor) with a wheel it runs for every package."""
     constraints = info.get("interpreter_constraints") or []
-    parsed = parse_constraints(constraints, archive)
-    wheels = sorted(info.get("distributions") or {})
+    parsed = parse_constraints(constraints, archive_path)
     env = os.environ
     here = current()
     wanted = " or ".join(repr(c) for c in constraints) or "none"
-    need = ("interpreter constraints %s and " % wanted if constraints else "") + "the tags of the archive's wheels"
+    need = ("interpreter constraints %s and " % wanted if constraints else "") + "the archive's environments (%s)" % (
+        archive.covers(info)
+    )
     if env.pop("__PEXNX_REEXEC", None):
         # We are the interpreter a previous process chose; never re-exec again (no loops).
-        why = _misfit(here, parsed, wheels, True)
+        why = _misfit(here, parsed, info)
         if why is None:
             return
         raise PexError(
-            "re-executed into %s (%s%s) which does not satisfy %s"
-            % (here.executable, here, ", " + why if why else "", need),
-            archive,
+            "re-executed into %s (%s on %s%s) which does not satisfy %s"
+            % (here.executable, here, _platform_of(here), ", " + why if why else "", need),
+            archive_path,
             _FIX,
         )
     pex_python, pex_python_path = env.get("PEX_PYTHON"), env.get("PEX_PYTHON_PATH")
@@ -178,7 +222,10 @@ def select(info, archive):
         tried.append("%s (%s%s)" % (path, found or "does not run", ", " + why if why else ""))
 
     if not pex_python and not pex_python_path:
-        why = _misfit(here, parsed, wheels, True)
+        platforms = {e["platform"] for e in archive.environments(info)}
+        if tags.machine_platform(here.platform) not in platforms:
+            raise _uncovered(here, info, archive_path)
+        why = _misfit(here, parsed, info)
         if why is None:
             return
         note(sys.executable, here, why)
@@ -190,7 +237,7 @@ def select(info, archive):
         seen.add(real)
         is_here = real == here.executable
         found = here if is_here else _probe(path)
-        why = _misfit(found, parsed, wheels, is_here) if found else ""
+        why = _misfit(found, parsed, info) if found else ""
         if why is None:
             if is_here:
                 return
@@ -198,13 +245,20 @@ def select(info, archive):
             sys.stderr.flush()
             # The probed real path, so a slow shim (pyenv) is never started twice; -S as
             # in the preamble: the bootstrap needs only the stdlib.
-            os.execv(found.executable, [found.executable, "-S", archive] + sys.argv[1:])
+            os.execv(found.executable, [found.executable, "-S", archive_path] + sys.argv[1:])
         note(path, found, why)
+    where = "PEX_PYTHON_PATH" if pex_python_path else "PATH"
     if pex_python and not tried:
         what = "PEX_PYTHON=%s was not found" % pex_python
     elif pex_python:
         what = "PEX_PYTHON=%s does not satisfy %s" % (pex_python, need)
     else:
-        what = "no interpreter satisfies %s" % need
-    where = "PEX_PYTHON_PATH" if pex_python_path else "PATH"
-    raise PexError("%s (tried on %s: %s)" % (what, where, ", ".join(tried) or "nothing"), archive, _FIX)
+        # Say what this is, what the archive covers (in `need`) and how to add this one.
+        raise PexError(
+            "no interpreter satisfies %s (this one: %s on %s; tried on %s: %s)"
+            % (need, here, _platform_of(here), where, ", ".join(tried) or "nothing"),
+            archive_path,
+            "install one, or point PEX_PYTHON or PEX_PYTHON_PATH at one; or relock with --python/--platforms to add "
+            "%s on %s, then rebuild the archive" % (here.minor(), _platform_of(here)),
+        )
+    raise PexError("%s (tried on %s: %s)" % (what, where, ", ".join(tried) or "nothing"), archive_path, _FIX)

@@ -44,14 +44,40 @@ def _glibc():
     return (int(found.group(1)), int(found.group(2))) if found else None
 
 
-def platform_ok(platform, system=None):
-    """Whether this machine runs `platform`; `system` is sysconfig's platform, for tests."""
+_HERE = object()
+# The platforms a lock can cover, by sysconfig's OS and machine names.
+_PLATFORMS = {
+    ("linux", "x86_64"): "linux_x86_64",
+    ("linux", "aarch64"): "linux_aarch64",
+    ("linux", "arm64"): "linux_aarch64",
+    ("macosx", "arm64"): "macos_arm64",
+    ("macosx", "x86_64"): "macos_x86_64",
+}
+
+
+def system_platform():
+    import sysconfig  # only when a wheel is platform-specific or an environment is chosen: ~1 ms
+
+    return sysconfig.get_platform()
+
+
+def machine_platform(system=None):
+    """The lock platform (linux_x86_64, linux_aarch64, macos_arm64, macos_x86_64) of sysconfig's
+    platform `system` (default: this interpreter's), else None."""
+    parts = (system or system_platform()).split("-")
+    arch = parts[-1]
+    if parts[0] == "macosx" and arch.startswith("universal"):
+        arch = os.uname().machine  # a universal build runs natively on either
+    return _PLATFORMS.get((parts[0], arch))
+
+
+def platform_ok(platform, system=None, glibc=_HERE):
+    """Whether a machine runs `platform`: this one, or one whose sysconfig platform is `system`
+    and whose glibc is `glibc` (a (major, minor) or None)."""
     if platform == "any":
         return True
     if system is None:
-        import sysconfig  # only when a wheel is platform-specific: it costs ~1 ms
-
-        system = sysconfig.get_platform()
+        system = system_platform()
     system = system.replace("-", "_").replace(".", "_")
     if system == platform:
         return True
@@ -59,7 +85,8 @@ def platform_ok(platform, system=None):
         arch = system[len("linux_") :]
         m = re.match(r"(manylinux|musllinux)_(\d+)_(\d+)_%s$" % re.escape(arch), platform)
         legacy = _LEGACY_MANYLINUX.get(platform[: -len("_" + arch)]) if platform.endswith("_" + arch) else None
-        glibc = _glibc()
+        if glibc is _HERE:
+            glibc = _glibc()
         if legacy:
             return glibc is None or glibc >= legacy
         if m and m.group(1) == "manylinux":
@@ -71,14 +98,23 @@ def platform_ok(platform, system=None):
     return False
 
 
-def unusable(wheels, impl, version, abiflags="", check_platform=True):
-    """The first wheel file name that this interpreter cannot install, else None. Names
-    that are not wheel file names are left to the installer to judge."""
-    for name in wheels:
-        triples = _triples(name)
-        if triples and not any(
-            _python_ok(p, a, impl, version, abiflags) and (not check_platform or platform_ok(pl))
-            for p, a, pl in triples
-        ):
-            return name
-    return None
+def wheel_runs(name, impl, version, abiflags="", system=None, glibc=_HERE):
+    """Whether an interpreter (on the machine of sysconfig platform `system`, default this one)
+    installs the wheel file `name`. Names that are not wheel file names are left to the
+    installer to judge."""
+    triples = _triples(name)
+    return not triples or any(
+        _python_ok(p, a, impl, version, abiflags) and platform_ok(pl, system, glibc) for p, a, pl in triples
+    )
+
+
+def choose(ranked, impl, version, abiflags="", system=None, glibc=_HERE):
+    """Per package of `ranked` (lists of wheel names, best first), the first one the interpreter
+    runs. Returns (names, None), or (None, the first package's choices) when one has none."""
+    chosen = []
+    for choices in ranked:
+        name = next((n for n in choices if wheel_runs(n, impl, version, abiflags, system, glibc)), None)
+        if name is None:
+            return None, choices
+        chosen.append(name)
+    return chosen, None

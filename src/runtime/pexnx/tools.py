@@ -13,7 +13,9 @@ def main(archive, argv):
     )
     commands = parser.add_subparsers(dest="command", metavar="{info,venv}")
     commands.required = True
-    commands.add_parser("info", help="print PEX-INFO as indented JSON")
+    commands.add_parser(
+        "info", help="print PEX-INFO as indented JSON (pex_nx.environments: the locked environments and their wheels)"
+    )
     tool = commands.add_parser("venv", help="create a venv from this archive")
     tool.add_argument("dir", help="where to create the venv")
     tool.add_argument("--force", action="store_true", help="replace DIR if it exists and is not empty")

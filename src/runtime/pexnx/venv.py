@@ -123,7 +123,7 @@ def _install_wheels(installer, work, archive, options, store):
     import zipfile
 
     hashes = archive.info.get("distributions", {})
-    wheels = [(name, hashes[name], lambda name=name: archive.wheel(name)) for name in sorted(hashes)]
+    wheels = [(name, hashes[name], lambda name=name: archive.wheel(name)) for name in archive.selected_wheels()]
     pip = options.pip and _pip_wheel(archive)
     if pip:  # keyed by its own bytes: nothing else vouches for them
         wheels.append((os.path.basename(pip), _sha256_file(pip), lambda: zipfile.ZipFile(pip)))
