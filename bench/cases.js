@@ -10,8 +10,13 @@ const { runChecked } = require('./timing');
 const CORE_STEP = path.join(__dirname, 'core-step.js');
 
 /**
- * A case run with a new, empty PEX_ROOT each time. With `handOver`, the root is left in place, in
- * handOver.root, for the case that follows it in the round (the second tool's cold run).
+ * A case run with a new, empty PEX_ROOT each time. With `handOver`, the root is passed, in
+ * handOver.root, to the case that follows it in the round (the second tool's cold run).
+ *
+ * Used roots are left in place until the bench ends: on ext4 without a journal (this VM's root file
+ * system) every file created in a block group where files were deleted in the last seconds to minutes
+ * scans past those inodes (the kernel's `recently_deleted` check), so deleting a PEX_ROOT between runs
+ * would make the next run's file creations up to 50x slower, whichever tool it is.
  */
 function freshRootCase(fields, coldBase, handOver) {
   let runs = 0;
@@ -25,7 +30,6 @@ function freshRootCase(fields, coldBase, handOver) {
     },
     after() {
       if (handOver) handOver.root = root;
-      else fs.rmSync(root, { recursive: true, force: true });
     },
   };
 }
@@ -50,20 +54,16 @@ const referenceCase = (id, label, cmd) => ({ id, group: 'reference', label: `ref
  * that first run is the cold case's own timed sample, so each round pays for one first run, not two.
  */
 function secondToolCase(id, group, label, tool, second, handOver) {
-  let root;
   return {
     id,
     group,
     label,
     cmd: [second, ...tool.second.args],
     before() {
-      root = handOver.root;
+      const root = handOver.root;
       handOver.root = undefined;
       if (!root) throw new Error(`${id} must follow the cold run of the first tool`);
       return { PEX_ROOT: root };
-    },
-    after() {
-      fs.rmSync(root, { recursive: true, force: true });
     },
   };
 }

@@ -74,7 +74,9 @@ class StoreTest(StoreCase):
                 path = os.path.join(dirpath, name)
                 if "__pycache__" in path or name == "RECORD":
                     continue  # the tool's own bytecode; hashes of scripts, whose shebangs name the venv
-                with open(path, "rb") as f, open(os.path.join(self.site(again), os.path.relpath(path, self.site(venv))), "rb") as g:
+                with open(path, "rb") as f, open(
+                    os.path.join(self.site(again), os.path.relpath(path, self.site(venv))), "rb"
+                ) as g:
                     self.assertEqual(f.read(), g.read(), path)
                 compared += 1
         self.assertGreater(compared, 5)
@@ -140,7 +142,9 @@ class StoreTest(StoreCase):
         planted = os.path.join(self.store(), sha)
         os.makedirs(planted)
         for name in ("MANIFEST.json", "DATA"):
-            with open(os.path.join(self.store(other), sha, name), "rb") as f, open(os.path.join(planted, name), "wb") as g:
+            with open(os.path.join(self.store(other), sha, name), "rb") as f, open(
+                os.path.join(planted, name), "wb"
+            ) as g:
                 g.write(f.read()[:-1] if name == "DATA" else f.read())
         self.assertEqual(self.run_cmd([pex, "--version"])[:2], ("hellotool 1.0.0\n", ""))
         self.assertStoreClean(info["distributions"].values())

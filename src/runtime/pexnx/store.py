@@ -105,7 +105,6 @@ def _is_sha256(value):
     return isinstance(value, str) and len(value) == 64 and not value.strip("0123456789abcdef")
 
 
-
 def _write_all(fd, data, offset=None):
     view = memoryview(data)
     while view:
@@ -311,8 +310,9 @@ class _Entry:
         }
         self.close()
         path = os.path.join(self.work, MANIFEST)
-        with os.fdopen(_create(path, 0o444), "w") as f:
-            json.dump(manifest, f, sort_keys=True, separators=(",", ":"))
+        with os.fdopen(_create(path, 0o444), "w", encoding="utf-8") as f:
+            # dumps, not dump: only a one-shot encoding takes json's C encoder.
+            f.write(json.dumps(manifest, sort_keys=True, separators=(",", ":")))
         os.chmod(self.work, 0o555)
 
     def close(self):
