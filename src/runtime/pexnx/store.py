@@ -124,28 +124,27 @@ _can_copy_range = hasattr(os, "copy_file_range")
 def copy_range(src, offset, size, dst, mode):
     """A new, independent file `dst` with bytes [offset, offset+size) of the open fd `src`:
     an in-kernel copy where the kernel has one, else pread/write. Never a hard or symbolic
-    link: no venv may share a writable inode with the store or another venv."""
+    link: no venv may share a writable inode with the store or another venv. Returns how many
+    bytes `src` lacked (0 unless it is shorter than the range)."""
     global _can_copy_range
     out = _create(dst, mode)
     try:
-        if _can_copy_range:
+        while size > 0 and _can_copy_range:
             try:
-                while size > 0:
-                    copied = os.copy_file_range(src, out, size, offset)
-                    if not copied:
-                        raise OSError("DATA is shorter than its manifest says")
-                    size, offset = size - copied, offset + copied
-                return
+                copied = os.copy_file_range(src, out, size, offset)
             except OSError:
-                if size <= 0:
-                    raise
                 _can_copy_range = False  # an old kernel, or a file system that refuses it
+                break
+            if not copied:
+                return size
+            size, offset = size - copied, offset + copied
         while size > 0:
             chunk = os.pread(src, min(size, 1 << 20), offset)
             if not chunk:
-                raise OSError("DATA is shorter than its manifest says")
+                return size
             _write_all(out, chunk)
             size, offset = size - len(chunk), offset + len(chunk)
+        return 0
     finally:
         os.close(out)
 
@@ -172,6 +171,7 @@ class Stored:
     new = False
 
     def __init__(self, path, manifest):
+        self.path = path
         self.name, self.dist_info = manifest["wheel"], manifest["dist_info"]
         self.dist_name, self.entry_points = manifest["dist_name"], manifest["entry_points"]
         self.files = [(rel, mode, size) for rel, mode, _, size, _ in manifest["files"]]
@@ -186,11 +186,23 @@ class Stored:
 
     def place(self, rel, dst):
         _, mode, _, size, offset = self._rows[rel]
-        copy_range(self._fd, offset, size, dst, mode)
+        if copy_range(self._fd, offset, size, dst, mode):
+            self._cut_short()
 
     def read(self, rel):
         _, _, _, size, offset = self._rows[rel]
-        return os.pread(self._fd, size, offset)
+        data = os.pread(self._fd, size, offset)
+        if len(data) != size:
+            self._cut_short()
+        return data
+
+    def _cut_short(self):
+        # It had its size when opened: something changed the read-only entry since.
+        raise PexError(
+            "the store entry %s is shorter than its manifest says" % self.path,
+            self.name,
+            "remove that entry (chmod u+w it first); the next run rebuilds it",
+        )
 
     def close(self):
         if self._fd is not None:
