@@ -250,6 +250,24 @@ function summarize(cases, samples) {
   }));
 }
 
+/** rm -rf that also removes store entries, whose dirs are read-only (only root deletes in them as they are). */
+function removeTree(dir) {
+  const open = (at) => {
+    for (const entry of fs.readdirSync(at, { withFileTypes: true })) {
+      if (!entry.isDirectory()) continue;
+      const child = path.join(at, entry.name);
+      fs.chmodSync(child, 0o700);
+      open(child);
+    }
+  };
+  try {
+    open(dir);
+  } catch {
+    // Whatever cannot be opened, rmSync reports.
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
 const PYTHON_VERSION = 'import platform; print(platform.python_implementation(), platform.python_version())';
 
 function machineInfo(python) {
@@ -349,7 +367,7 @@ async function main() {
     opts.python ??= realPython();
     for (const tool of opts.tools) results.push(await benchmarkTool(core, tool, opts, tmp));
   } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
+    removeTree(tmp);
   }
   const graph = await timeGraph(core.plugin, repoRoot);
   const machine = { ...machineInfo(opts.python), loadAverageBefore: loadBefore };

@@ -12,8 +12,13 @@ const { runChecked } = require('./timing');
 const CORE_STEP = path.join(__dirname, 'core-step.js');
 
 /**
- * A case run with a new, empty PEX_ROOT each time. With `handOver`, the root is left in place, in
- * handOver.root, for the case that follows it in the round (the second tool's cold run).
+ * A case run with a new, empty PEX_ROOT each time. With `handOver`, the root is passed, in
+ * handOver.root, to the case that follows it in the round (the second tool's cold run).
+ *
+ * Used roots are left in place until the bench ends: on ext4 without a journal (this VM's root file
+ * system) every file created in a block group where files were deleted in the last seconds to minutes
+ * scans past those inodes (the kernel's `recently_deleted` check), so deleting a PEX_ROOT between runs
+ * would make the next run's file creations up to 50x slower, whichever tool it is.
  */
 function freshRootCase(fields, coldBase, handOver) {
   let runs = 0;
@@ -27,7 +32,6 @@ function freshRootCase(fields, coldBase, handOver) {
     },
     after() {
       if (handOver) handOver.root = root;
-      else fs.rmSync(root, { recursive: true, force: true });
     },
   };
 }
@@ -35,14 +39,25 @@ function freshRootCase(fields, coldBase, handOver) {
 /** A case that runs the tool: it must print what the venv script (the first case) prints. */
 const toolCase = (id, group, label, cmd, env) => ({ id, group, label, cmd, env, checkStdout: true });
 
-/** `PEX_TOOLS=1 <archive> venv --force DEST`, with the archive's PEX_ROOT already warm. */
-const materializeCase = (id, group, label, archive, dest, pexRoot) => ({
-  id,
-  group,
-  label,
-  cmd: [archive, 'venv', '--force', dest],
-  env: { PEX_TOOLS: '1', PEX_ROOT: pexRoot },
-});
+/**
+ * `PEX_TOOLS=1 <archive> venv DEST`, with the archive's PEX_ROOT already warm, into a new DEST each
+ * run (`<destBase>-<n>`): replacing the last one with --force would delete it first, which slows the
+ * next run's file creations as a deleted PEX_ROOT does (see freshRootCase).
+ */
+function materializeCase(id, group, label, archive, destBase, pexRoot) {
+  let runs = 0;
+  return {
+    id,
+    group,
+    label,
+    cmd: [archive, 'venv', '<DEST>'],
+    env: { PEX_TOOLS: '1', PEX_ROOT: pexRoot },
+    before() {
+      this.cmd = [archive, 'venv', `${destBase}-${runs++}`];
+      return {};
+    },
+  };
+}
 
 /** What every row pays anyway, whatever the archive does: interpreter starts. */
 const referenceCase = (id, label, cmd) => ({ id, group: 'reference', label: `reference: ${label}`, cmd });
@@ -52,20 +67,16 @@ const referenceCase = (id, label, cmd) => ({ id, group: 'reference', label: `ref
  * that first run is the cold case's own timed sample, so each round pays for one first run, not two.
  */
 function secondToolCase(id, group, label, tool, second, handOver) {
-  let root;
   return {
     id,
     group,
     label,
     cmd: [second, ...tool.second.args],
     before() {
-      root = handOver.root;
+      const root = handOver.root;
       handOver.root = undefined;
       if (!root) throw new Error(`${id} must follow the cold run of the first tool`);
       return { PEX_ROOT: root };
-    },
-    after() {
-      fs.rmSync(root, { recursive: true, force: true });
     },
   };
 }
@@ -89,7 +100,7 @@ function ourCases(tool, dirs, { python, pluginVersion, buildRounds }) {
     cases.push({ ...secondToolCase('second', 'ours', label, tool, dirs.secondArchive, handOver), pexTwin: 'pex-second' });
   }
   cases.push({
-    ...materializeCase('venv', 'ours', `PEX_TOOLS=1 ./${tool.script} venv --force DIR`, dirs.archive, dirs.materialized, dirs.pexRoot),
+    ...materializeCase('venv', 'ours', `PEX_TOOLS=1 ./${tool.script} venv DIR`, dirs.archive, dirs.materialized, dirs.pexRoot),
     pexTwin: 'pex-venv',
   });
   const build = {
@@ -195,7 +206,7 @@ function pexCases(tool, dirs, opts, built) {
     materializeCase(
       'pex-venv',
       'pex',
-      `pex --venv: PEX_TOOLS=1 ./${tool.script} venv --force DIR (wheels installed in PEX_ROOT)`,
+      `pex --venv: PEX_TOOLS=1 ./${tool.script} venv DIR (wheels installed in PEX_ROOT)`,
       built.archive,
       path.join(dirs.base, 'pex-materialized'),
       dirs.pexRoot,

@@ -28,8 +28,9 @@ class StoreCase(Case):
         self.assertEqual([n for n in os.listdir(store) if ".tmp-" in n], [])
         for sha in shas:
             entry = os.path.join(store, sha)
+            self.assertEqual(sorted(os.listdir(entry)), ["DATA", "MANIFEST.json"])
             with open(os.path.join(entry, "MANIFEST.json")) as f:
-                self.assertEqual(json.load(f)["format"], 1)
+                self.assertEqual(json.load(f)["format"], 2)
             writable = []
             for dirpath, dirnames, filenames in os.walk(entry):
                 for name in [""] + dirnames + filenames:
@@ -41,6 +42,16 @@ class StoreCase(Case):
     def site(self, venv):
         return os.path.join(venv, "lib", "python" + VERSION, "site-packages")
 
+    def stored(self, sha, path, root=None):
+        """The bytes the entry `sha` holds for `path` (entry-relative, e.g. site/x/__init__.py)."""
+        entry = os.path.join(self.store(root), sha)
+        with open(os.path.join(entry, "MANIFEST.json")) as f:
+            rows = {row[0]: row for row in json.load(f)["files"]}
+        _, _, _, size, offset = rows[path]
+        with open(os.path.join(entry, "DATA"), "rb") as f:
+            f.seek(offset)
+            return f.read(size)
+
 
 class StoreTest(StoreCase):
     def test_first_run_fills_the_store_and_the_venv_gets_copies(self):
@@ -49,12 +60,26 @@ class StoreTest(StoreCase):
         self.assertStoreClean(info["distributions"].values())
         venv = os.path.join(self.venvs(info), ikey_of(PYTHON))
         module = os.path.join(self.site(venv), "greetlib", "__init__.py")
-        stored = os.path.join(self.store(), info["distributions"]["greetlib-1.2.0-py3-none-any.whl"], "site")
-        st, st_stored = os.stat(module), os.stat(os.path.join(stored, "greetlib", "__init__.py"))
+        sha = info["distributions"]["greetlib-1.2.0-py3-none-any.whl"]
+        st = os.stat(module)
         self.assertEqual((st.st_nlink, stat.S_IMODE(st.st_mode)), (1, 0o644))
-        self.assertNotEqual((st.st_dev, st.st_ino), (st_stored.st_dev, st_stored.st_ino))
-        with open(module, "rb") as f, open(os.path.join(stored, "greetlib", "__init__.py"), "rb") as g:
-            self.assertEqual(f.read(), g.read())
+        with open(module, "rb") as f:
+            self.assertEqual(f.read(), self.stored(sha, "site/greetlib/__init__.py"))
+        # A second venv of the same wheels copies them out of the entries: the same files.
+        again = os.path.join(self.tmp, "again")
+        self.run_cmd([pex, "venv", again], env={"PEX_TOOLS": "1"})
+        compared = 0
+        for dirpath, _, filenames in os.walk(self.site(venv)):
+            for name in filenames:
+                path = os.path.join(dirpath, name)
+                if "__pycache__" in path or name == "RECORD":
+                    continue  # the tool's own bytecode; hashes of scripts, whose shebangs name the venv
+                with open(path, "rb") as f, open(
+                    os.path.join(self.site(again), os.path.relpath(path, self.site(venv))), "rb"
+                ) as g:
+                    self.assertEqual(f.read(), g.read(), path)
+                compared += 1
+        self.assertGreater(compared, 5)
 
     def test_editing_one_venv_changes_no_other_venv_and_not_the_store(self):
         one, info_one = archive(script="hello")
@@ -72,8 +97,7 @@ class StoreTest(StoreCase):
             self.assertEqual(self.run_cmd([os.path.join(venv, "bin", "python"), "-c", code])[0], venv + "\n")
         self.assertStoreClean(info_one["distributions"].values())
         sha = info_one["distributions"]["greetlib-1.2.0-py3-none-any.whl"]
-        with open(os.path.join(self.store(), sha, "site", "greetlib", "__init__.py")) as f:
-            self.assertNotIn("EDITED", f.read())
+        self.assertNotIn(b"EDITED", self.stored(sha, "site/greetlib/__init__.py"))
 
     def test_a_second_archive_reuses_the_entries_it_shares(self):
         one, info_one = archive(script="hello")
@@ -104,11 +128,29 @@ class StoreTest(StoreCase):
         pex, info = archive(script="hello")
         sha = info["distributions"]["greetlib-1.2.0-py3-none-any.whl"]
         planted = os.path.join(self.store(), sha)
-        os.makedirs(os.path.join(planted, "site", "greetlib"))
-        with open(os.path.join(planted, "site", "greetlib", "__init__.py"), "w") as f:
+        os.makedirs(planted)
+        with open(os.path.join(planted, "DATA"), "w") as f:
             f.write("raise SystemExit('the incomplete entry was used')\n")
         self.assertEqual(self.run_cmd([pex, "--version"])[:2], ("hellotool 1.0.0\n", ""))
         self.assertStoreClean(info["distributions"].values())
+
+    def test_an_entry_whose_data_is_cut_short_is_never_used(self):
+        pex, info = archive(script="hello")
+        other = os.path.join(self.tmp, "other root")
+        self.run_cmd([pex, "--version"], env={"PEX_ROOT": other})
+        sha = info["distributions"]["greetlib-1.2.0-py3-none-any.whl"]
+        planted = os.path.join(self.store(), sha)
+        os.makedirs(planted)
+        for name in ("MANIFEST.json", "DATA"):
+            with open(os.path.join(self.store(other), sha, name), "rb") as f, open(
+                os.path.join(planted, name), "wb"
+            ) as g:
+                g.write(f.read()[:-1] if name == "DATA" else f.read())
+        self.assertEqual(self.run_cmd([pex, "--version"])[:2], ("hellotool 1.0.0\n", ""))
+        self.assertStoreClean(info["distributions"].values())
+        venv = os.path.join(self.venvs(info), ikey_of(PYTHON))
+        with open(os.path.join(self.site(venv), "greetlib", "__init__.py"), "rb") as f:
+            self.assertEqual(f.read(), self.stored(sha, "site/greetlib/__init__.py"))
 
     def test_a_hash_mismatch_leaves_no_entry(self):
         pex, info = tampered(archive(script="hello"), distributions={"greetlib-1.2.0-py3-none-any.whl": "0" * 64})

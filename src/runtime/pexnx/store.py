@@ -1,22 +1,24 @@
-"""The store: every wheel installed once per PEX_ROOT, as a read-only tree keyed by the sha256
-that PEX-INFO lists for it, and copied (reflinked where the filesystem can) into each venv.
+"""The store: every wheel installed once per PEX_ROOT, keyed by the sha256 that PEX-INFO lists
+for it, and copied into each venv.
 
-Creating files is most of a venv build's time, and it is kernel time: the store splits it over
-threads, and a second venv of the same wheels only copies, without unzipping or hashing."""
+An entry is two files: DATA, the bytes of every file the wheel installs, end to end, and
+MANIFEST.json, where each file sits in DATA with its mode and sha256. Creating inodes is most of
+a venv build's cost (0.1 to 1 ms each on a busy ext4), so a wheel the store lacks is extracted
+once, into the venv, its bytes going to DATA on the way (two inodes per wheel, not one per file);
+a later venv of that wheel copies ranges of DATA, without unzipping or hashing."""
 
 import base64
 import hashlib
 import json
 import os
-import posixpath
 import shutil
-import sys
 import threading
 
 from . import PexError, wheel
 
-FORMAT = 1
+FORMAT = 2
 MANIFEST = "MANIFEST.json"
+DATA = "DATA"
 _SKIP = ("RECORD", "RECORD.jws", "RECORD.p7s", "INSTALLER")  # written per venv
 _END = object()
 
@@ -82,54 +84,6 @@ def make_dirs(paths):
         parallel(_mkdir, levels[depth])
 
 
-_FICLONE = 0x40049409  # Linux _IOW(0x94, 9, int): share the source's extents (btrfs, xfs…)
-_can = {"clone": sys.platform.startswith("linux"), "copy_file_range": hasattr(os, "copy_file_range")}
-
-
-def copy_file(src, dst, mode, size):
-    """A new, independent file `dst` with `src`'s bytes: a reflink where the filesystem has
-    them, else an in-kernel copy, else read/write. Never a hard or symbolic link: no venv may
-    share a writable inode with the store or another venv."""
-    out = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
-    try:
-        if not size:
-            return
-        fd = os.open(src, os.O_RDONLY | os.O_CLOEXEC)
-        try:
-            if _can["clone"]:
-                import fcntl
-
-                try:
-                    fcntl.ioctl(out, _FICLONE, fd)
-                    return
-                except OSError:
-                    _can["clone"] = False  # this filesystem cannot (ext4, tmpfs, across mounts)
-            if _can["copy_file_range"]:
-                try:
-                    while size > 0:
-                        copied = os.copy_file_range(fd, out, size)
-                        if not copied:
-                            break  # the source shrank: what it holds now is copied
-                        size -= copied
-                    return
-                except OSError:
-                    _can["copy_file_range"] = False  # old kernel, or across filesystems
-                    os.lseek(fd, 0, os.SEEK_SET)
-                    os.lseek(out, 0, os.SEEK_SET)
-                    os.ftruncate(out, 0)
-            while True:
-                chunk = os.read(fd, 1 << 20)
-                if not chunk:
-                    return
-                view = memoryview(chunk)
-                while view:
-                    view = view[os.write(out, view) :]
-        finally:
-            os.close(fd)
-    finally:
-        os.close(out)
-
-
 def remove(path):
     """rmtree for a tree that may be read-only (an entry, or a temp dir killed after its chmod)."""
     for dirpath, dirnames, _ in os.walk(path):
@@ -151,31 +105,129 @@ def _is_sha256(value):
     return isinstance(value, str) and len(value) == 64 and not value.strip("0123456789abcdef")
 
 
+def _write_all(fd, data, offset=None):
+    view = memoryview(data)
+    while view:
+        done = os.write(fd, view) if offset is None else os.pwrite(fd, view, offset)
+        view = view[done:]
+        offset = None if offset is None else offset + done
+
+
+def _create(path, mode):
+    # O_EXCL: never write through something already there (a link planted by a wheel).
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
+
+
+_can_copy_range = hasattr(os, "copy_file_range")
+
+
+def copy_range(src, offset, size, dst, mode):
+    """A new, independent file `dst` with bytes [offset, offset+size) of the open fd `src`:
+    an in-kernel copy where the kernel has one, else pread/write. Never a hard or symbolic
+    link: no venv may share a writable inode with the store or another venv. Returns how many
+    bytes `src` lacked (0 unless it is shorter than the range)."""
+    global _can_copy_range
+    out = _create(dst, mode)
+    try:
+        while size > 0 and _can_copy_range:
+            try:
+                copied = os.copy_file_range(src, out, size, offset)
+            except OSError:
+                _can_copy_range = False  # an old kernel, or a file system that refuses it
+                break
+            if not copied:
+                return size
+            size, offset = size - copied, offset + copied
+        while size > 0:
+            chunk = os.pread(src, min(size, 1 << 20), offset)
+            if not chunk:
+                return size
+            _write_all(out, chunk)
+            size, offset = size - len(chunk), offset + len(chunk)
+        return 0
+    finally:
+        os.close(out)
+
+
 def load(path):
     """The manifest of a complete entry, else None. An entry only appears by rename once its
-    manifest is written and its tree made read-only, so a readable manifest means complete."""
+    DATA and manifest are written and made read-only, so a readable manifest whose DATA has
+    the size it lists means complete."""
     try:
         with open(os.path.join(path, MANIFEST), encoding="utf-8") as f:
             manifest = json.load(f)
+        size = os.stat(os.path.join(path, DATA)).st_size
     except (OSError, ValueError):
         return None
-    keys = ("wheel", "dist_info", "dist_name", "dirs", "files", "entry_points")
+    keys = ("wheel", "dist_info", "dist_name", "files", "entry_points", "size")
     if isinstance(manifest, dict) and manifest.get("format") == FORMAT and all(k in manifest for k in keys):
-        return manifest
+        return manifest if manifest["size"] == size else None
     return None
 
 
-class _Entry:
-    """One wheel being installed into a temp dir of the store."""
+class Stored:
+    """A complete entry: its files are copied out of DATA."""
 
-    def __init__(self, name, zf, where, scratch):
-        self.name, self.zf, self.where, self.work = name, zf, where, None
-        self.scratch = scratch  # files are moved out, not copied: venv modes, writable dirs
-        self.files = {}  # entry-relative path -> [mode, sha256 (urlsafe b64), size]
-        self.dirs = set()
-        self.tasks = []  # (member, entry-relative path, mode)
+    new = False
+
+    def __init__(self, path, manifest):
+        self.path = path
+        self.name, self.dist_info = manifest["wheel"], manifest["dist_info"]
+        self.dist_name, self.entry_points = manifest["dist_name"], manifest["entry_points"]
+        self.files = [(rel, mode, size) for rel, mode, _, size, _ in manifest["files"]]
+        self._rows = {row[0]: row for row in manifest["files"]}
+        self._fd = os.open(os.path.join(path, DATA), os.O_RDONLY | os.O_CLOEXEC)
+
+    def digest(self, rel):
+        return self._rows[rel][2]
+
+    def tasks(self, placed):
+        return sorted(placed.items())
+
+    def place(self, rel, dst):
+        _, mode, _, size, offset = self._rows[rel]
+        if copy_range(self._fd, offset, size, dst, mode):
+            self._cut_short()
+
+    def read(self, rel):
+        _, _, _, size, offset = self._rows[rel]
+        data = os.pread(self._fd, size, offset)
+        if len(data) != size:
+            self._cut_short()
+        return data
+
+    def _cut_short(self):
+        # It had its size when opened: something changed the read-only entry since.
+        raise PexError(
+            "the store entry %s is shorter than its manifest says" % self.path,
+            self.name,
+            "remove that entry (chmod u+w it first); the next run rebuilds it",
+        )
+
+    def close(self):
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+class _Entry:
+    """A wheel the store lacks, extracted from its zip once: each file into the venv and, when
+    `work` (a temp dir of the store) is given, into the entry's DATA at an offset fixed up front,
+    so threads write it in any order."""
+
+    new = True
+
+    def __init__(self, name, zf, where, work):
+        self.name, self.zf, self.where, self.work = name, zf, where, work
+        self.files = []  # (entry-relative path, mode, size), in DATA's order
         self.entry_points = {}
+        self._members = {}  # entry-relative path -> (member, offset in DATA)
+        self._digests, self._kept = {}, {}
         self.dist_info, self.dist_name = self._layout()
+        self._data = None
+        if work:
+            os.mkdir(work, 0o755)
+            self._data = _create(os.path.join(work, DATA), 0o444)  # no write bits, ever
 
     def _layout(self):
         """Checks the wheel and lists what goes where, before anything is written."""
@@ -201,6 +253,7 @@ class _Entry:
             )
         data_dir = dist_info[: -len(".dist-info")] + ".data/"
         skip = {"%s/%s" % (dist_info, s) for s in _SKIP}
+        offset = 0
         for member in zf.infolist():
             path = member.filename
             if member.is_dir() or path in skip:
@@ -218,151 +271,185 @@ class _Entry:
                 rel = scheme + "/" + rest
             else:
                 rel = "site/" + path
-            if rel in self.files:
+            if rel in self._members:
                 raise PexError("%s installs %s twice" % (name, rel.partition("/")[2]), self.where, "rebuild the wheel")
-            self.files[rel] = None
-            self.tasks.append((member, rel, wheel.mode_of(member)))
-            parent = posixpath.dirname(rel)
-            while parent and parent not in self.dirs:
-                self.dirs.add(parent)
-                parent = posixpath.dirname(parent)
+            self._members[rel] = (member, offset)
+            self.files.append((rel, wheel.mode_of(member), member.file_size))
+            offset += member.file_size
+        self.size = offset
         if dist_info + "/entry_points.txt" in zf.namelist():
             self.entry_points = wheel.entry_points(zf.read(dist_info + "/entry_points.txt").decode("utf-8"))
         return dist_info, dist_info.split("-")[0]
 
-    def extract(self, task):
-        member, rel, mode = task
+    def digest(self, rel):
+        return self._digests[rel]
+
+    def tasks(self, placed):
+        # Every file, also those the venv does not take (scripts, a path another wheel wrote):
+        # the entry holds the whole wheel, and each file's hash is taken here.
+        return [(rel, placed.get(rel)) for rel, _, _ in self.files]
+
+    def place(self, rel, dst):
+        member, offset = self._members[rel]
         with self.zf.open(member) as src:
-            data = src.read()
-        # Hashed once here, for every venv's RECORD: the store's copies are byte-identical.
-        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode("ascii")
-        mode = mode if self.scratch else mode & 0o555
-        fd = os.open(os.path.join(self.work, rel), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-        finally:
-            os.close(fd)
-        self.files[rel] = [task[2], digest, len(data)]
+            data = src.read()  # zipfile stops at the member's size and checks its CRC
+        # Hashed once here, for every venv's RECORD: later copies out of DATA are byte-identical.
+        self._digests[rel] = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode("ascii")
+        if self._data is not None:
+            _write_all(self._data, data, offset)
+        if dst:
+            out = _create(dst, wheel.mode_of(member))
+            try:
+                _write_all(out, data)
+            finally:
+                os.close(out)
+        if rel.startswith("scripts/"):
+            self._kept[rel] = data
+
+    def read(self, rel):
+        return self._kept[rel]
 
     def finish(self):
-        """Writes the manifest, makes the tree read-only; the caller renames it into place."""
+        """Writes the manifest and makes the entry read-only; the caller renames it into place."""
         manifest = {
             "format": FORMAT,
             "wheel": self.name,
             "dist_info": self.dist_info,
             "dist_name": self.dist_name,
-            "dirs": sorted(self.dirs),
-            "files": sorted([rel] + info for rel, info in self.files.items()),
+            "files": [[rel, mode, self._digests[rel], size, self._members[rel][1]] for rel, mode, size in self.files],
             "entry_points": self.entry_points,
+            "size": self.size,
         }
+        self.close()
         path = os.path.join(self.work, MANIFEST)
-        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o444), "w") as f:
-            json.dump(manifest, f, sort_keys=True, separators=(",", ":"))
-        if self.scratch:
-            return manifest
-        for rel in sorted(self.dirs, reverse=True):
-            os.chmod(os.path.join(self.work, rel), 0o555)
+        with os.fdopen(_create(path, 0o444), "w", encoding="utf-8") as f:
+            # dumps, not dump: only a one-shot encoding takes json's C encoder.
+            f.write(json.dumps(manifest, sort_keys=True, separators=(",", ":")))
         os.chmod(self.work, 0o555)
-        return manifest
+
+    def close(self):
+        if self._data is not None:
+            os.close(self._data)
+            self._data = None
+
+
+class Batch:
+    """The entries of one venv build: `entries` maps each wheel's name to a Stored entry, or to
+    a new one, which the caller fills by placing every one of its tasks, then commit()s.
+    Missing entries are claimed under one flock each, held until close()."""
+
+    def __init__(self, store, wheels, where):
+        self._store, self._new, self._locks, self.entries = store, [], [], {}
+        found, missing = {}, {}
+        try:
+            for name, sha, opener in wheels:
+                if not _is_sha256(sha):
+                    opener()  # cannot match: the check raises the usual mismatch error
+                manifest = store.root and load(store.path(sha))
+                if manifest:
+                    found[sha] = Stored(store.path(sha), manifest)
+                else:
+                    missing.setdefault(sha, (name, sha, opener))
+            if missing:
+                self._claim([missing[sha] for sha in sorted(missing)], found, where)
+        except BaseException:
+            for entry in found.values():
+                entry.close()
+            self.close()
+            raise
+        self.entries = {name: found[sha] for name, sha, _ in wheels}
+
+    def _claim(self, missing, found, where):
+        import fcntl
+
+        store = self._store
+        try:
+            folder = store.lock_all(missing, self._locks)
+        except OSError as e:
+            if not store.fallback:
+                store.root = None  # no store: the wheels are extracted into the venv only
+            else:
+                store.root = store.fallback(store.root, e)
+                folder = store.lock_all(missing, self._locks)
+        if store.root is None:
+            for name, sha, opener in missing:
+                found[sha] = _Entry(name, opener(), where, None)
+            return
+        for fd in self._locks:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        test_kill("store-after-lock")
+        for name, sha, opener in missing:
+            path = store.path(sha)
+            manifest = load(path)
+            if manifest:  # another process built it while we waited
+                found[sha] = Stored(path, manifest)
+                continue
+            for leftover in os.listdir(folder):
+                if leftover.startswith(".%s.tmp-" % sha):  # left by a builder that died: we hold the lock
+                    remove(os.path.join(folder, leftover))
+            if os.path.lexists(path):  # damaged (no readable manifest, DATA cut short): never used, replaced
+                aside = os.path.join(folder, ".%s.tmp-%s" % (sha, os.urandom(8).hex()))
+                os.rename(path, aside)
+                remove(aside)
+            zf = opener()  # checked against the sha256 before anything is written
+            entry = _Entry(name, zf, where, os.path.join(folder, ".%s.tmp-%s" % (sha, os.urandom(8).hex())))
+            self._new.append((entry, sha))
+            found[sha] = entry
+
+    def commit(self):
+        """Completes the new entries (every task placed) and renames each into place."""
+        for entry, sha in self._new:
+            entry.finish()
+            test_kill("store-before-rename")
+            os.rename(entry.work, self._store.path(sha))
+            entry.work = None
+        if self._new:
+            test_kill("store-after-rename")
+
+    def close(self):
+        """Releases the locks; new entries not committed are removed."""
+        for entry, _ in self._new:
+            entry.close()
+            if entry.work and os.path.lexists(entry.work):
+                remove(entry.work)
+        for entry in self.entries.values():
+            entry.close()
+        for fd in self._locks:
+            os.close(fd)
+        self._locks = []
 
 
 class Store:
     """<root>/nx1/store. When it cannot be written, `fallback(root, error)` gives another root;
-    without a fallback the wheels go to a scratch store that the caller moves them out of."""
+    without a fallback (or without a root) wheels are extracted into the venv only."""
 
     def __init__(self, root, fallback=None):
-        self.root, self._fallback, self.scratch = root, fallback, False
+        self.root, self.fallback = root, fallback
 
     def path(self, sha):
-        return os.path.join(self.root, "nx1", "store", sha) if self.root else None
+        return os.path.join(self.root, "nx1", "store", sha)
 
-    def entries(self, wheels, where, scratch):
-        """{name: (entry dir, manifest)} for `wheels`, [(name, sha256, open)], where open()
-        returns the wheel as a zipfile after checking it against that sha256. Missing entries
-        are built, under one flock each, in a sibling temp dir renamed into place. `scratch`:
-        the root of the scratch store, a new dir of the caller's."""
-        found, missing = {}, {}
-        for name, sha, opener in wheels:
-            if not _is_sha256(sha):
-                opener()  # cannot match: the check raises the usual mismatch error
-            manifest = self.root and load(self.path(sha))
-            if manifest:
-                found[sha] = (self.path(sha), manifest)
-            else:
-                missing.setdefault(sha, (name, sha, opener))
-        if missing:
-            self._build([missing[sha] for sha in sorted(missing)], found, where, scratch)
-        return {name: found[sha] for name, sha, _ in wheels}
+    def open(self, wheels, where):
+        """A Batch for `wheels`, [(name, sha256, open)], where open() returns the wheel as a
+        zipfile after checking it against that sha256."""
+        return Batch(self, wheels, where)
 
-    def _locks(self, missing):
+    def lock_all(self, missing, locks):
+        """Opens the lock files of `missing` into `locks`; returns the store's dir."""
         if not self.root:
             raise OSError("no home directory")
-        store = os.path.join(self.root, "nx1", "store")
-        os.makedirs(store, exist_ok=True)
-        locks = []
+        folder = os.path.join(self.root, "nx1", "store")
+        os.makedirs(folder, exist_ok=True)
         try:
             for _, sha, _ in missing:  # sorted by sha: two builders never wait on each other in a cycle
-                locks.append(
-                    os.open(os.path.join(store, ".%s.lock" % sha), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-                )
+                locks.append(_lock_file(os.path.join(folder, ".%s.lock" % sha)))
         except OSError:
             for fd in locks:
                 os.close(fd)
+            del locks[:]
             raise
-        return store, locks
+        return folder
 
-    def _build(self, missing, found, where, scratch):
-        import fcntl
 
-        try:
-            store, locks = self._locks(missing)
-        except OSError as e:
-            if self._fallback:
-                self.root = self._fallback(self.root, e)
-            else:
-                self.root, self.scratch = scratch, True
-            store, locks = self._locks(missing)
-        entries = []
-        try:
-            for fd in locks:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-            test_kill("store-after-lock")
-            for name, sha, opener in missing:
-                path = self.path(sha)
-                manifest = load(path)
-                if manifest:  # another process built it while we waited
-                    found[sha] = (path, manifest)
-                    continue
-                for leftover in os.listdir(store):
-                    if leftover.startswith(".%s.tmp-" % sha):  # left by a builder that died: we hold the lock
-                        remove(os.path.join(store, leftover))
-                if os.path.lexists(path):  # damaged (no readable manifest): never used, replaced
-                    aside = os.path.join(store, ".%s.tmp-%s" % (sha, os.urandom(8).hex()))
-                    os.rename(path, aside)
-                    remove(aside)
-                entry = _Entry(name, opener(), where, self.scratch)  # checked and laid out before anything is written
-                entry.work = os.path.join(store, ".%s.tmp-%s" % (sha, os.urandom(8).hex()))
-                os.mkdir(entry.work, 0o755)
-                entries.append((entry, sha))
-            make_dirs(os.path.join(entry.work, d) for entry, _ in entries for d in entry.dirs)
-            tasks = [(entry, task) for entry, _ in entries for task in entry.tasks]
-            half = len(tasks) // 2
-            parallel(lambda t: t[0].extract(t[1]), tasks[:half])
-            test_kill("store-mid-entry")
-            parallel(lambda t: t[0].extract(t[1]), tasks[half:])
-            for entry, sha in entries:
-                manifest = entry.finish()
-                test_kill("store-before-rename")
-                os.rename(entry.work, self.path(sha))
-                found[sha] = (self.path(sha), manifest)
-            test_kill("store-after-rename")
-        except BaseException:
-            for entry, _ in entries:
-                if os.path.lexists(entry.work):
-                    remove(entry.work)
-            raise
-        finally:
-            for fd in locks:
-                os.close(fd)
+def _lock_file(path):
+    return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)

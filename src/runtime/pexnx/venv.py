@@ -9,7 +9,7 @@ import shutil
 import sys
 
 from . import PexError, runner_files, wheel
-from .store import Store, copy_file, make_dirs, parallel, remove, test_kill
+from .store import Store, make_dirs, parallel, test_kill
 
 # The kernel truncates longer shebang lines on older Linux; those get the sh trampoline.
 _MAX_SHEBANG = 127
@@ -119,7 +119,8 @@ def _pip_wheel(archive):
 
 
 def _install_wheels(installer, work, archive, options, store):
-    """Copies each wheel's store entry (built first where missing) into the venv."""
+    """Places each wheel's files into the venv: copied out of its store entry, or, for a wheel
+    the store lacks, extracted from the archive once, into the venv and a new entry."""
     import zipfile
 
     hashes = archive.info.get("distributions", {})
@@ -127,34 +128,39 @@ def _install_wheels(installer, work, archive, options, store):
     pip = options.pip and _pip_wheel(archive)
     if pip:  # keyed by its own bytes: nothing else vouches for them
         wheels.append((os.path.basename(pip), _sha256_file(pip), lambda: zipfile.ZipFile(pip)))
-    scratch = os.path.join(work, ".pexnx-store")
-    entries = store.entries(wheels, archive.path, scratch)
-    plans, dirs = [], set()
-    for name, _, _ in wheels:
-        entry, manifest = entries[name]
-        needed, copies, record = installer.plan_entry(entry, manifest)
-        dirs |= needed
-        plans.append((entry, manifest, copies, record))
-    make_dirs(os.path.join(work, d) for d in dirs)
-    installer.made_dirs(dirs)
-    copies = [copy for plan in plans for copy in plan[2]]
+    batch = store.open(wheels, archive.path)
+    try:
+        plans, dirs = [], set()
+        for name, _, _ in wheels:
+            entry = batch.entries[name]
+            needed, placed, rows = installer.plan_entry(entry)
+            dirs |= needed
+            plans.append((entry, rows, entry.tasks(placed)))
+        make_dirs(os.path.join(work, d) for d in dirs)
+        installer.made_dirs(dirs)
+        tasks = [(entry, task) for entry, _, entry_tasks in plans for task in entry_tasks]
+        # Where the kill hooks fire: after the first wheel's files (a half-written venv), and
+        # after about half of the new entries' files (half-written entries).
+        stops = [(len(plans[0][2]) if plans else 0, "mid-wheels")]
+        new = [i for i, (entry, _) in enumerate(tasks) if entry.new]
+        if new and store.root:
+            stops.append((new[len(new) // 2], "store-mid-entry"))
+        done = 0
+        for at, stage in sorted(stops):
+            parallel(_place, tasks[done:at])
+            done = max(done, at)
+            test_kill(stage)
+        parallel(_place, tasks[done:])
+        batch.commit()
+        for entry, rows, _ in plans:
+            installer.finish_entry(entry, rows)
+    finally:
+        batch.close()
 
-    # A scratch store is this venv's alone: its files move into place. Entries found in a
-    # store that could not be written to are still someone's: those are copied.
-    def place(copy):
-        if copy[0].startswith(scratch + os.sep):
-            os.rename(copy[0], copy[1])
-        else:
-            copy_file(*copy)
 
-    first = len(plans[0][2]) if plans else 0
-    parallel(place, copies[:first])
-    test_kill("mid-wheels")  # one wheel in, the rest not: a half-written venv
-    parallel(place, copies[first:])
-    for entry, manifest, _, record in plans:
-        installer.finish_entry(entry, manifest, record)
-    if os.path.lexists(scratch):
-        remove(scratch)
+def _place(task):
+    entry, (rel, dst) = task
+    entry.place(rel, dst)
 
 
 def build(work, dest, archive, options, command, store):
@@ -258,7 +264,7 @@ def swap_in(work, dest):
 def materialize(archive, dest, options, force, root):
     """`PEX_TOOLS=1 x.pex venv DEST`: builds beside DEST, then swaps it in. Wheels come from
     the store of PEX_ROOT `root` when that dir exists (the tool has run here); otherwise, or
-    when it is unwritable, from a scratch store: materializing never creates PEX_ROOT."""
+    when it is unwritable, straight from the archive: materializing never creates PEX_ROOT."""
     dest = os.path.abspath(dest)
     if os.path.lexists(dest) and not (os.path.isdir(dest) and not os.listdir(dest)) and not force:
         raise PexError(

@@ -103,47 +103,53 @@ class Installer:
             with zf.open(member) as src:
                 self.write(posixpath.join(self.site, member.filename), _chunks(src), mode_of(member), owner)
 
-    def plan_entry(self, entry, manifest):
-        """Claims the venv paths of a store entry's files, checking collisions as write() does.
-        Returns (dirs, copies, record): the venv dirs it needs, its files as (store path, venv
-        path, mode, size), and its RECORD rows so far (the store's hashes: copies are identical)."""
-        name = manifest["wheel"]
-        roots = {"site": self.site, "data": "", "headers": posixpath.join(self.headers, manifest["dist_name"])}
-        dirs, copies, record = set(), [], []
-        for rel, mode, digest, size in manifest["files"]:
+    def plan_entry(self, entry):
+        """Claims the venv paths of a store entry's files (see store.py). Returns (dirs, placed,
+        rows): the venv dirs it needs, {entry path: venv path} of the files it writes, and what
+        finish_entry() needs. Collisions are checked there, once the hashes are known."""
+        roots = {"site": self.site, "data": "", "headers": posixpath.join(self.headers, entry.dist_name)}
+        dirs, placed, rows = set(), {}, []
+        for rel, _, size in entry.files:
             scheme, _, rest = rel.partition("/")
             if scheme == "scripts":
                 continue  # their shebangs name the venv: finish_entry() writes them
             target = roots[scheme] + "/" + rest if roots[scheme] else rest
-            record.append((target, digest, size))
-            prior = self.owners.get(target)
-            if prior:
-                self._collision(prior, name, target, digest)
-                continue  # identical (or allowed): the first one stays
-            self.owners[target] = (name, digest)
+            owned = target not in self.owners
+            rows.append((target, rel, size, owned))
+            if not owned:
+                continue  # identical (or allowed), checked in finish_entry(): the first one stays
+            self.owners[target] = (entry.name, None)
             self._note_py(target)
-            copies.append((entry + "/" + rel, self.root + "/" + target, mode, size))
+            placed[rel] = self.root + "/" + target
             parent = posixpath.dirname(target)
             while parent and parent not in dirs:
                 dirs.add(parent)
                 parent = posixpath.dirname(parent)
-        return dirs, copies, record
+        return dirs, placed, rows
 
     def made_dirs(self, dirs):
         self._dirs.update(os.path.join(self.root, d) for d in dirs)
 
-    def finish_entry(self, entry, manifest, record):
-        """Writes what depends on the venv: scripts, INSTALLER and RECORD."""
-        name = manifest["wheel"]
-        for rel, _, _, _ in manifest["files"]:
+    def finish_entry(self, entry, rows):
+        """Once its files are placed: checks collisions and writes what depends on the venv:
+        scripts, INSTALLER and RECORD (with the entry's hashes: the copies are identical)."""
+        name = entry.name
+        record = []
+        for target, rel, size, owned in rows:
+            digest = entry.digest(rel)
+            record.append((target, digest, size))
+            if owned:
+                self.owners[target] = (name, digest)
+            else:
+                self._collision(self.owners[target], name, target, digest)
+        for rel, _, _ in entry.files:
             if rel.startswith("scripts/"):
-                with open(os.path.join(entry, rel), "rb") as f:
-                    target, data, mode = self._script(rel[len("scripts/") :], f.read())
+                target, data, mode = self._script(rel[len("scripts/") :], entry.read(rel))
                 record.append((target, *self.write(target, data, mode, name)))
-        for script, target in sorted(manifest["entry_points"].items()):
+        for script, target in sorted(entry.entry_points.items()):
             rel = self._entry_point(name, script, target)
             record.append((rel, *self.write(rel, self._wrapper(target), 0o755, name)))
-        meta_dir = posixpath.join(self.site, manifest["dist_info"])
+        meta_dir = posixpath.join(self.site, entry.dist_info)
         record.append((meta_dir + "/INSTALLER", *self.write(meta_dir + "/INSTALLER", b"pex-nx\n", 0o644, name)))
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
@@ -151,7 +157,7 @@ class Installer:
         for rel, digest, size in record:
             rel = rel[len(prefix) :] if rel.startswith(prefix) else posixpath.relpath(rel, self.site)
             writer.writerow((rel, "sha256=" + digest, size))
-        writer.writerow((manifest["dist_info"] + "/RECORD", "", ""))
+        writer.writerow((entry.dist_info + "/RECORD", "", ""))
         self.write(meta_dir + "/RECORD", out.getvalue().encode("utf-8"), 0o644, name)
 
     def _script(self, rest, data):
