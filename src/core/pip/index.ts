@@ -1,1 +1,2 @@
 export * from './pip';
+export * from './resolveEnvironments';
