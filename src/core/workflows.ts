@@ -4,9 +4,11 @@ import * as path from 'node:path';
 import { buildArchive } from './archive';
 import { PexError, Reporter, run, stripAnsi } from './common';
 import {
+  archiveEnvironments,
   assertLockFresh,
   assertUpgradedPackagesExist,
   keptPins,
+  LockedArtifact,
   legacyLockBeside,
   lockChanges,
   Lockfile,
@@ -15,7 +17,7 @@ import {
   Upgrade,
   writeLockfile,
 } from './lock';
-import { findInterpreter } from './python';
+import { findInterpreter, interpreterEnvironment, parsePlatforms, pipPlatformTags } from './python';
 import { parseRequirements, Requirements } from './requirements';
 import { IndexOptions, resolve } from './resolve';
 import { defaultWheelCacheDir, fetchWheels } from './fetch';
@@ -33,6 +35,8 @@ export interface ToolFiles {
 export interface LockToolOptions extends ToolFiles {
   python?: string;
   interpreterConstraints?: string[];
+  /** The platforms to lock (a comma list or an array); default all, and then one pip cannot satisfy is left out. */
+  platforms?: string | string[];
   index?: IndexOptions;
   env?: NodeJS.ProcessEnv;
   /** Without it, every pin of the existing lock that the requirements still allow is kept. */
@@ -55,14 +59,20 @@ export function readRequirements(files: ToolFiles): Requirements {
 /** Resolves requirements text with pip for the target interpreter; nothing is written. */
 export async function resolveRequirements(
   requirements: Requirements,
-  opts: Omit<LockToolOptions, 'requirementsFile' | 'lockFile' | 'upgrade'> & { cwd: string; lockDir: string; pins?: string[] },
+  opts: Omit<LockToolOptions, 'requirementsFile' | 'lockFile' | 'upgrade'> & {
+    cwd: string;
+    lockDir: string;
+    pins?: (environment: string) => string[];
+  },
 ): Promise<Lockfile> {
   const constraints = opts.interpreterConstraints ?? [];
+  const platforms = opts.platforms === undefined ? undefined : parsePlatforms(opts.platforms, 'platforms');
   const interpreter = await findInterpreter({ python: opts.python, constraints, env: opts.env });
   return resolve({
     interpreter,
     requirements,
     interpreterConstraints: constraints,
+    platforms,
     workspaceRoot: opts.workspaceRoot,
     cwd: opts.cwd,
     index: opts.index,
@@ -101,7 +111,7 @@ export async function lockTool(
     ...opts,
     cwd: path.dirname(opts.requirementsFile),
     lockDir: path.dirname(lockFile),
-    pins: keptPins(previous, upgrade),
+    pins: (environment) => keptPins(previous, upgrade, environment),
   });
   assertUpgradedPackagesExist(lock, upgrade, rel(opts, lockFile));
   writeLockfile(lockFile, lock);
@@ -132,18 +142,23 @@ export async function fetchLockedWheels(
     index?: IndexOptions;
     report?: Reporter;
   },
+  files?: LockedArtifact[],
 ): Promise<WheelFile[]> {
-  return fetchWheels(lock, {
-    pipOptions: opts.pipOptions,
-    requirementsDir: opts.requirementsDir,
-    lockDir: opts.lockDir,
-    index: opts.index,
-    report: opts.report,
-    cacheDir: opts.cacheDir ?? defaultWheelCacheDir(opts.env),
-    workspaceRoot: opts.workspaceRoot,
-    interpreter: () => findInterpreter({ python: opts.python, constraints: lock.interpreterConstraints, env: opts.env }),
-    env: opts.env,
-  });
+  return fetchWheels(
+    lock,
+    {
+      pipOptions: opts.pipOptions,
+      requirementsDir: opts.requirementsDir,
+      lockDir: opts.lockDir,
+      index: opts.index,
+      report: opts.report,
+      cacheDir: opts.cacheDir ?? defaultWheelCacheDir(opts.env),
+      workspaceRoot: opts.workspaceRoot,
+      interpreter: () => findInterpreter({ python: opts.python, constraints: lock.interpreterConstraints, env: opts.env }),
+      env: opts.env,
+    },
+    files,
+  );
 }
 
 /** A named script must be one the wheels install; say which ones exist when it is not. */
@@ -186,12 +201,17 @@ export async function buildTool(opts: BuildToolOptions) {
   if (sourcesDir && !statSync(sourcesDir).isDirectory()) {
     throw new PexError(`${rel(opts, sourcesDir)} is not a directory: point the sources option at the tool's source dir`);
   }
-  const wheels = await fetchLockedWheels(lock, {
-    ...opts,
-    lockDir: path.dirname(lockFile),
-    pipOptions: requirements.pipOptions,
-    requirementsDir: path.dirname(opts.requirementsFile),
-  });
+  const environment = await environmentToBuild(lock, opts);
+  const wheels = await fetchLockedWheels(
+    lock,
+    {
+      ...opts,
+      lockDir: path.dirname(lockFile),
+      pipOptions: requirements.pipOptions,
+      requirementsDir: path.dirname(opts.requirementsFile),
+    },
+    environment.files.map((files) => files[0]),
+  );
   if (opts.script) assertScriptExists(opts.script, wheels, rel(opts, lockFile));
   if (opts.entryPoint) assertEntryPointModule(opts.entryPoint, wheels, sourcesDir, rel(opts, lockFile));
   return buildArchive({
@@ -204,11 +224,23 @@ export async function buildTool(opts: BuildToolOptions) {
     sourcesDir,
     buildProperties: {
       pex_nx_version: opts.pluginVersion,
-      class: lock.interpreter.implementation === 'cpython' ? 'CPython' : lock.interpreter.implementation,
-      platform: lock.interpreter.platform,
-      version: lock.interpreter.version.split('.').map(Number),
+      class: 'CPython',
+      platform: environment.platform.startsWith('linux_') ? environment.platform : pipPlatformTags(environment.platform)[0],
+      version: environment.python.split('.').map(Number),
     },
   });
+}
+
+/**
+ * The one environment an archive carries (the archive holds one until it carries every locked
+ * environment): the lock's only one, else that of the interpreter the archive would start here.
+ */
+async function environmentToBuild(lock: Lockfile, opts: BuildToolOptions) {
+  const environments = archiveEnvironments(lock);
+  if (environments.length === 1) return environments[0];
+  const interpreter = await findInterpreter({ python: opts.python, constraints: lock.interpreterConstraints, env: opts.env });
+  const own = interpreterEnvironment(interpreter);
+  return environments.find((e) => own && e.platform === own.platform && e.python === own.python) ?? environments[0];
 }
 
 export interface MaterializeOptions {
