@@ -48,10 +48,18 @@ const rel = (files: ToolFiles, file: string) => path.relative(files.workspaceRoo
 
 export function readRequirements(files: ToolFiles): Requirements {
   if (!existsSync(files.requirementsFile)) {
-    throw new PexError(`${rel(files, files.requirementsFile)} does not exist: create it with one requirement per line`);
+    throw new PexError(
+      'the requirements file does not exist',
+      rel(files, files.requirementsFile),
+      'create it with one requirement per line',
+    );
   }
   if (!statSync(files.requirementsFile).isFile()) {
-    throw new PexError(`${rel(files, files.requirementsFile)} is not a file: point the requirements option at a requirements.txt`);
+    throw new PexError(
+      'the requirements file is not a file',
+      rel(files, files.requirementsFile),
+      'point the requirements option at a requirements.txt',
+    );
   }
   return parseRequirements(readFileSync(files.requirementsFile, 'utf8'), rel(files, files.requirementsFile));
 }

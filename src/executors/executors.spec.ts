@@ -100,7 +100,7 @@ const cases: Case[] = [
   [
     'pex: requirements that is a directory',
     () => pexExecutor({ ...pexDefaults, requirements: '{projectRoot}/wheels' }, context()),
-    /tools\/hello\/wheels is not a file: point the requirements option/,
+    /the requirements file is not a file, tools\/hello\/wheels: point the requirements option/,
   ],
   [
     'pex: a missing lock file',
@@ -130,7 +130,7 @@ const cases: Case[] = [
   [
     'lock: a python that does not exist',
     () => lockExecutor({ ...lockDefaults, python: '/nonexistent/python3' }, context()),
-    /python '\/nonexistent\/python3' was not found: install it, or set python to another/,
+    /'\/nonexistent\/python3' was not found, python: install it, or set python to another/,
   ],
   [
     'lock: malformed interpreterConstraints',
