@@ -18,6 +18,11 @@ describe('pex:tool input validation', () => {
     ['a malformed entry point', { name: 'black', entryPoint: 'black:' }, /--entryPoint 'black:' is not module or module:function/],
     ['bad interpreter constraints', { name: 'black', python: '>>3.9' }, /./],
     [
+      'an unknown platform',
+      { name: 'black', platforms: 'linux_x86_64,darwin' },
+      /^unknown platform 'darwin', --platforms: use some of linux_x86_64, linux_aarch64, macos_arm64, macos_x86_64/,
+    ],
+    [
       'a directory outside the workspace',
       { name: 'ev', directory: '../../evil' },
       /^--directory \.\.\/\.\.\/evil is outside the workspace: give a folder inside it, e.g. tools\/ev$/,
