@@ -68,7 +68,7 @@ describe('the first hour of a new user', () => {
     expect(typo.code).not.toBe(0);
     expect(errorLines(typo.output)).toEqual([
       expect.stringMatching(
-        /^pex: upgradePackage helotool: not in tools\/hello\/pylock\.toml \(locked: .*hellotool.*\); check the spelling/,
+        /^pex: upgradePackage helotool is not in the lock \(locked: .*hellotool.*\), tools\/hello\/pylock\.toml: check the spelling/,
       ),
     ]);
   });

@@ -95,7 +95,7 @@ const cases: Case[] = [
   [
     'pex: a missing requirements file',
     () => pexExecutor({ ...pexDefaults, requirements: '{projectRoot}/nope.txt' }, context()),
-    /tools\/hello\/nope.txt does not exist/,
+    /the requirements file does not exist, tools\/hello\/nope.txt: create it/,
   ],
   [
     'pex: requirements that is a directory',
@@ -105,12 +105,12 @@ const cases: Case[] = [
   [
     'pex: a missing lock file',
     () => pexExecutor({ ...pexDefaults, lockFile: '{projectRoot}/nope.json' }, context()),
-    /nope.json does not exist: run the lock target/,
+    /the lock does not exist, .*nope.json: run the lock target/,
   ],
   [
     'pex: a lockFile that is a directory',
     () => pexExecutor({ ...pexDefaults, lockFile: '{projectRoot}/wheels' }, context()),
-    /wheels is not a file: point the lockFile option/,
+    /the lock is not a file, .*wheels: point the lockFile option/,
   ],
   [
     'pex: outputPath that is a directory',
@@ -145,12 +145,12 @@ const cases: Case[] = [
   [
     'lock: findLinks that does not exist',
     () => lockExecutor({ ...lockDefaults, findLinks: ['/nonexistent/wheels'], noIndex: true }, context()),
-    /findLinks '\/nonexistent\/wheels' does not exist/,
+    /'\/nonexistent\/wheels' does not exist \(relative to the workspace root\), findLinks: /,
   ],
   [
     'lock: a malformed indexUrl',
     () => lockExecutor({ ...lockDefaults, indexUrl: 'not a url' }, context()),
-    /indexUrl 'not a url' is not a URL: use https:/,
+    /'not a url' is not a URL, indexUrl: use https:/,
   ],
   [
     'lock: lockFile below a file',
