@@ -105,7 +105,9 @@ describe('resolve', () => {
   it("reports pip's resolution failure in one line", async () => {
     const error = await lockOf('--no-index\n--find-links ./wheels\npexnx-alpha\npexnx-beta<1\n').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PexError);
-    expect((error as Error).message).toMatch(/^pip could not resolve the requirements for \w+-cp3\d+: .*pexnx-beta.*: fix requirements.txt/);
+    expect((error as Error).message).toMatch(
+      /^pip could not resolve the requirements for \w+-cp3\d+: .*pexnx-beta.*: fix requirements.txt/,
+    );
     expect((error as Error).message).not.toContain('\n');
   });
 
