@@ -15,6 +15,8 @@ import {
   settle,
   startIndex,
   workspaceCopy,
+  lockedFiles,
+  infoLines,
 } from './setup';
 
 /** Issue 2, steps 1-7: nx g pex:tool -> lock -> pex -> run -> venv -> run target, offline. */
@@ -65,13 +67,12 @@ describe('core flow', () => {
     expect(project.targets.pex.options).toEqual({ script: 'hello' });
     expect(fs.readFileSync(path.join(ws, 'tools/hello/requirements.txt'), 'utf8')).toBe('hellotool==1.0.0\n');
     const lock = readLock(path.join(ws, 'tools/hello/pylock.toml'));
-    expect(lock.artifacts.map((a: { name: string; version: string }) => `${a.name}==${a.version}`).sort()).toEqual([
-      'acme-colors==0.1.0',
-      'acme-shapes==0.1.0',
-      'greetlib==1.2.0',
-      'hellotool==1.0.0',
-    ]);
-    for (const a of lock.artifacts) {
+    expect(
+      lockedFiles(lock)
+        .map((a: { name: string; version: string }) => `${a.name}==${a.version}`)
+        .sort(),
+    ).toEqual(['acme-colors==0.1.0', 'acme-shapes==0.1.0', 'greetlib==1.2.0', 'hellotool==1.0.0']);
+    for (const a of lockedFiles(lock)) {
       expect(a.sha256).toBe(sha(path.join(ctx.wheels, a.filename)));
     }
     // The targets are the plugin's inferred ones; project.json holds only what differs from them.
@@ -263,7 +264,7 @@ describe('core flow', () => {
       const locked = runNx(ws, ['run', 'hello:lock'], indexEnv);
       expect(locked.code).toBe(0);
       const lock = readLock(path.join(ws, 'tools/hello/pylock.toml'));
-      const hello = lock.artifacts.find((a: { name: string }) => a.name === 'hellotool');
+      const hello = lockedFiles(lock).find((a: { name: string }) => a.name === 'hellotool');
       expect(hello.version).toBe('1.1.0');
       expect(hello.url).toBe(`${index.url.replace('/simple/', '')}/files/${hello.filename}`);
       const built = runNx(ws, ['run', 'hello:pex'], indexEnv);
@@ -280,11 +281,15 @@ describe('core flow', () => {
     const generated = runNx(ws, ['g', 'pex:tool', 'fromsource', '--requirements', 'fromsource==2.0'], env);
     expect(generated.code).toBe(0);
     const lock = readLock(path.join(ws, 'tools/fromsource/pylock.toml'));
-    expect(lock.artifacts.map((a: { filename: string }) => a.filename)).toEqual(['fromsource-2.0.tar.gz']);
+    expect(lockedFiles(lock).map((a: { filename: string }) => a.filename)).toEqual(['fromsource-2.0.tar.gz']);
+    // Only the locking interpreter's own environment can take an sdist; the default others are left out.
+    const covered = lock.environments.filter((e: { covered: boolean }) => e.covered);
+    expect(covered).toHaveLength(1);
+    expect(infoLines(generated.output).filter((l) => l.startsWith('warning: left '))).toHaveLength(lock.environments.length - 1);
     const built = runNx(ws, ['run', 'fromsource:pex'], env);
     expect(built.code).toBe(0);
     expect(exec(path.join(ws, 'dist/tools/fromsource/fromsource.pex'), []).stdout).toBe('fromsource 2.0\n');
-    const buildDir = path.join(env.PEX_NX_WHEEL_CACHE!, 'built', lock.artifacts[0].sha256, lock.interpreter.tag);
+    const buildDir = path.join(env.PEX_NX_WHEEL_CACHE!, 'built', lockedFiles(lock)[0].sha256, `cp${covered[0].python.replace('.', '')}`);
     expect(fs.readdirSync(buildDir)).toEqual(['fromsource-2.0-py3-none-any.whl', 'fromsource-2.0-py3-none-any.whl.sha256']);
   });
 });

@@ -14,6 +14,7 @@ import {
   readLock,
   runNx,
   workspaceCopy,
+  lockedFiles,
 } from './setup';
 
 /** Issue 12: inferred targets, pex:init, generators that only write the tree, pex:remove, sync:check; issue 13 item 5. */
@@ -272,9 +273,9 @@ describe('inferred targets', () => {
       requirements: lock.requirements,
       pipOptions: lock.pipOptions,
       requirementsHash: lock.requirementsHash,
-      interpreter: lock.interpreter,
+      interpreter: { implementation: 'cpython', version: lock.environments[0].python, tag: 'cp3', platform: lock.environments[0].platform },
       interpreterConstraints: lock.interpreterConstraints,
-      artifacts: lock.artifacts.map(({ size: _, ...a }: { size?: number }) => a),
+      artifacts: lockedFiles(lock).map(({ size: _, ...a }: { size?: number }) => a),
     };
     fs.rmSync(path.join(old, 'tools/hello/pylock.toml'));
     write(old, 'tools/hello/pex.lock.json', JSON.stringify(legacy, null, 2));
@@ -291,14 +292,15 @@ describe('inferred targets', () => {
       'converted tools/hello/pex.lock.json to tools/hello/pylock.toml (PEP 751) and removed it; commit both changes',
     );
     expect(fs.existsSync(path.join(old, 'tools/hello/pex.lock.json'))).toBe(false);
-    expect(readLock(path.join(old, 'tools/hello/pylock.toml')).artifacts).toEqual(lock.artifacts);
+    expect(readLock(path.join(old, 'tools/hello/pylock.toml'))).toEqual(lock);
 
     write(migrated, 'migrations.json', JSON.stringify({ migrations: [{ package: 'pex', name: 'pylock-toml', version: '0.3.0' }] }));
     nx(migrated, ['migrate', '--run-migrations=migrations.json'], { NX_MIGRATE_USE_LOCAL: 'true' });
     expect(fs.existsSync(path.join(migrated, 'tools/hello/pex.lock.json'))).toBe(false);
-    expect(fs.readFileSync(path.join(migrated, 'tools/hello/pylock.toml'), 'utf8')).toBe(
-      fs.readFileSync(path.join(old, 'tools/hello/pylock.toml'), 'utf8'),
-    );
+    // The migration keeps the JSON lock's one environment and its pins; the next lock adds the others.
+    const converted = readLock(path.join(migrated, 'tools/hello/pylock.toml'));
+    expect(converted.environments).toEqual([{ ...lock.environments[0], covered: true }]);
+    expect(lockedFiles(converted)).toEqual(lockedFiles(lock));
   });
 
   test('nx sync:check fails on a lock stale against its requirements or interpreters, naming the fix; nx sync fixes it', () => {
@@ -314,9 +316,9 @@ describe('inferred targets', () => {
     expect(hasStackTrace(stale.output)).toBe(false);
     expect(fs.readFileSync(path.join(ws, 'tools/hello/pylock.toml'), 'utf8')).toBe(lock);
     nx(ws, ['sync']);
-    expect(readLock(path.join(ws, 'tools/hello/pylock.toml')).artifacts.find((a: { name: string }) => a.name === 'hellotool').version).toBe(
-      '1.1.0',
-    );
+    expect(
+      lockedFiles(readLock(path.join(ws, 'tools/hello/pylock.toml'))).find((a: { name: string }) => a.name === 'hellotool').version,
+    ).toBe('1.1.0');
     expect(runNx(ws, ['sync:check'], env).code).toBe(0);
 
     const config = json(ws, 'tools/hello/project.json');

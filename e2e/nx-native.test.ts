@@ -1,7 +1,19 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { cacheStatus, E2eContext, findLinksEnv, git, prepare, readLock, runNx, settle, startRemoteCache, workspaceCopy } from './setup';
+import {
+  cacheStatus,
+  E2eContext,
+  findLinksEnv,
+  git,
+  prepare,
+  lockedFiles,
+  readLock,
+  runNx,
+  settle,
+  startRemoteCache,
+  workspaceCopy,
+} from './setup';
 
 /** Issue 4: exact caching, relocatable restored venvs, tool targets in other projects, affected, remote cache. */
 describe('nx-native', () => {
@@ -144,7 +156,11 @@ describe('nx-native', () => {
       .map((e) => e.name);
     const wheels = files.filter((f) => f.endsWith('.whl')).sort();
     const lock = readLock(path.join(ws, 'tools/hello/pylock.toml'));
-    expect(wheels).toEqual(lock.artifacts.map((a: { filename: string }) => a.filename).sort());
+    expect(wheels).toEqual(
+      lockedFiles(lock)
+        .map((a: { filename: string }) => a.filename)
+        .sort(),
+    );
     expect(files.filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
 

@@ -3,6 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
+import { buildTestWheel } from '../src/core/testing/wheels';
+
 const { buildFixtureWheels, isolatedEnv, repoRoot, python } = require('../scripts/lib/fixtures');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { realPex } = require('../bench/anchors');
@@ -305,5 +307,58 @@ function realInterpreter(): string {
     const run = spawnSync(out, ['--version'], { env, encoding: 'utf8' });
     expect(run.stdout).toBe('hellotool 1.0.0\n');
     expect(run.status).toBe(0);
+  });
+
+  // A lock of several platforms and Pythons, with markers and a wheel per platform: pex installs what
+  // its interpreter's environment takes, reading `path` files relative to the lock.
+  it('`pex --pylock` builds a working archive from a multi-environment lock', async () => {
+    const dir = path.join(tmp, 'multi');
+    const wheels = path.join(dir, 'wheels');
+    await buildTestWheel(wheels, {
+      name: 'pexnx-app',
+      version: '1.0',
+      requires: ['pexnx-native', 'pexnx-tomlish; python_version < "3.11"', 'pexnx-macos; sys_platform == "darwin"'],
+      consoleScripts: { 'pexnx-app': 'pexnx_app:main' },
+    });
+    for (const tag of ['cp38-abi3-manylinux2014_x86_64', 'cp38-abi3-macosx_11_0_arm64']) {
+      await buildTestWheel(wheels, { name: 'pexnx-native', version: '1.0', tag });
+    }
+    await buildTestWheel(wheels, { name: 'pexnx-tomlish', version: '1.0' });
+    await buildTestWheel(wheels, { name: 'pexnx-macos', version: '1.0' });
+    fs.writeFileSync(path.join(dir, 'requirements.txt'), '--no-index\n--find-links ./wheels\npexnx-app\n');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const core = require('../dist/core/workflows');
+    const files = { workspaceRoot: tmp, requirementsFile: path.join(dir, 'requirements.txt'), lockFile: path.join(dir, 'pylock.toml') };
+    const minor = execFileSync(interpreter, ['-c', 'import sys; print("3.%d" % sys.version_info[1])'], { encoding: 'utf8' }).trim();
+    const constraints = [`>=3.10,<${minor === '3.13' ? '3.14' : '3.13'}`];
+    const { lock } = await core.lockTool({
+      ...files,
+      python: interpreter,
+      env,
+      platforms: 'linux_x86_64,macos_arm64',
+      interpreterConstraints: constraints,
+    });
+    expect(lock.environments.length).toBeGreaterThan(2);
+    expect(fs.readFileSync(files.lockFile, 'utf8')).toContain('marker = "sys_platform == \\"darwin\\""');
+    const out = path.join(tmp, 'multi.pex');
+    const build = spawnSync(
+      path.join(pex.dir, 'bin', 'pex'),
+      ['--no-pypi', '--python', interpreter, '--pylock', files.lockFile, '-c', 'pexnx-app', '-o', out],
+      { cwd: dir, env: { ...env, PYTHON: interpreter, PIP_FIND_LINKS: '' }, encoding: 'utf8' },
+    );
+    expect(build.stderr).toBe('');
+    expect(build.status).toBe(0);
+    const run = spawnSync(out, [], { env, encoding: 'utf8' });
+    expect(run.stdout).toBe('pexnx-app 1.0\n');
+    expect(run.status).toBe(0);
+    const info = JSON.parse(execFileSync('unzip', ['-p', out, 'PEX-INFO'], { encoding: 'utf8' }));
+    const installed = Object.keys(info.distributions).sort();
+    expect(installed).toEqual(
+      [
+        'pexnx_app-1.0-py3-none-any.whl',
+        'pexnx_native-1.0-cp38-abi3-manylinux2014_x86_64.whl',
+        ...(minor === '3.10' ? ['pexnx_tomlish-1.0-py3-none-any.whl'] : []),
+      ].sort(),
+    );
   });
 });

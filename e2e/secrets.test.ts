@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { E2eContext, hasStackTrace, isolatedEnv, prepare, readLock, runNx, settle, workspaceCopy } from './setup';
+import { E2eContext, hasStackTrace, isolatedEnv, lockedFiles, prepare, readLock, runNx, settle, workspaceCopy } from './setup';
 
 const { startIndexProcess } = require('../scripts/lib/index-server');
 
@@ -61,8 +61,8 @@ describe('index credentials', () => {
     await settle();
     expect(index.requests.slice(before).some((u) => u.startsWith('/files/hellotool-1.0.0'))).toBe(true);
     const lock = readLock(path.join(ws, 'tools/hello/pylock.toml'));
-    expect(lock.artifacts.map((a: { url: string }) => a.url.replace(/\/files\/.*/, ''))).toEqual(
-      lock.artifacts.map(() => index.url.replace('/simple/', '')),
+    expect(lockedFiles(lock).map((a: { url: string }) => a.url.replace(/\/files\/.*/, ''))).toEqual(
+      lockedFiles(lock).map(() => index.url.replace('/simple/', '')),
     );
 
     expect(output).not.toContain(SECRET);

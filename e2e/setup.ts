@@ -117,3 +117,10 @@ export function readLock(file: string): any {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require(path.join(repoRoot, 'dist', 'core', 'lock')).readLockfile(file);
 }
+
+/** Every file a lock holds, each once (the plugin's own lockedFiles). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function lockedFiles(lock: unknown): any[] {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(path.join(repoRoot, 'dist', 'core', 'lock')).lockedFiles(lock);
+}

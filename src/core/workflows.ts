@@ -17,7 +17,7 @@ import {
   Upgrade,
   writeLockfile,
 } from './lock';
-import { findInterpreter } from './python';
+import { findInterpreter, parsePlatforms } from './python';
 import { parseRequirements, Requirements } from './requirements';
 import { IndexOptions, resolve } from './resolve';
 import { defaultWheelCacheDir, fetchWheels } from './fetch';
@@ -35,6 +35,8 @@ export interface ToolFiles {
 export interface LockToolOptions extends ToolFiles {
   python?: string;
   interpreterConstraints?: string[];
+  /** The platforms to lock (a comma list or an array); default all, and then one pip cannot satisfy is left out. */
+  platforms?: string | string[];
   index?: IndexOptions;
   env?: NodeJS.ProcessEnv;
   /** Without it, every pin of the existing lock that the requirements still allow is kept. */
@@ -46,10 +48,18 @@ const rel = (files: ToolFiles, file: string) => path.relative(files.workspaceRoo
 
 export function readRequirements(files: ToolFiles): Requirements {
   if (!existsSync(files.requirementsFile)) {
-    throw new PexError(`${rel(files, files.requirementsFile)} does not exist: create it with one requirement per line`);
+    throw new PexError(
+      'the requirements file does not exist',
+      rel(files, files.requirementsFile),
+      'create it with one requirement per line',
+    );
   }
   if (!statSync(files.requirementsFile).isFile()) {
-    throw new PexError(`${rel(files, files.requirementsFile)} is not a file: point the requirements option at a requirements.txt`);
+    throw new PexError(
+      'the requirements file is not a file',
+      rel(files, files.requirementsFile),
+      'point the requirements option at a requirements.txt',
+    );
   }
   return parseRequirements(readFileSync(files.requirementsFile, 'utf8'), rel(files, files.requirementsFile));
 }
@@ -57,14 +67,20 @@ export function readRequirements(files: ToolFiles): Requirements {
 /** Resolves requirements text with pip for the target interpreter; nothing is written. */
 export async function resolveRequirements(
   requirements: Requirements,
-  opts: Omit<LockToolOptions, 'requirementsFile' | 'lockFile' | 'upgrade'> & { cwd: string; lockDir: string; pins?: string[] },
+  opts: Omit<LockToolOptions, 'requirementsFile' | 'lockFile' | 'upgrade'> & {
+    cwd: string;
+    lockDir: string;
+    pins?: (environment: string) => string[];
+  },
 ): Promise<Lockfile> {
   const constraints = opts.interpreterConstraints ?? [];
+  const platforms = opts.platforms === undefined ? undefined : parsePlatforms(opts.platforms, 'platforms');
   const interpreter = await findInterpreter({ python: opts.python, constraints, env: opts.env });
   return resolve({
     interpreter,
     requirements,
     interpreterConstraints: constraints,
+    platforms,
     workspaceRoot: opts.workspaceRoot,
     cwd: opts.cwd,
     index: opts.index,
@@ -103,7 +119,7 @@ export async function lockTool(
     ...opts,
     cwd: path.dirname(opts.requirementsFile),
     lockDir: path.dirname(lockFile),
-    pins: keptPins(previous, upgrade),
+    pins: (environment) => keptPins(previous, upgrade, environment),
   });
   assertUpgradedPackagesExist(lock, upgrade, rel(opts, lockFile));
   writeLockfile(lockFile, lock);
@@ -134,18 +150,23 @@ export async function fetchLockedWheels(
     index?: IndexOptions;
     report?: Reporter;
   },
+  files?: LockedArtifact[],
 ): Promise<WheelFile[]> {
-  return fetchWheels(lock, {
-    pipOptions: opts.pipOptions,
-    requirementsDir: opts.requirementsDir,
-    lockDir: opts.lockDir,
-    index: opts.index,
-    report: opts.report,
-    cacheDir: opts.cacheDir ?? defaultWheelCacheDir(opts.env),
-    workspaceRoot: opts.workspaceRoot,
-    interpreter: () => findInterpreter({ python: opts.python, constraints: lock.interpreterConstraints, env: opts.env }),
-    env: opts.env,
-  });
+  return fetchWheels(
+    lock,
+    {
+      pipOptions: opts.pipOptions,
+      requirementsDir: opts.requirementsDir,
+      lockDir: opts.lockDir,
+      index: opts.index,
+      report: opts.report,
+      cacheDir: opts.cacheDir ?? defaultWheelCacheDir(opts.env),
+      workspaceRoot: opts.workspaceRoot,
+      interpreter: () => findInterpreter({ python: opts.python, constraints: lock.interpreterConstraints, env: opts.env }),
+      env: opts.env,
+    },
+    files,
+  );
 }
 
 /** A named script must be one the wheels install; say which ones exist when it is not. */
@@ -178,11 +199,6 @@ export interface BuildToolOptions extends ToolFiles {
   platforms?: string[];
 }
 
-/** The lock with only `files`: what the fetch brings into the cache, each once. */
-function lockOfFiles(lock: Lockfile, files: LockedArtifact[]): Lockfile {
-  return { ...lock, artifacts: files };
-}
-
 /**
  * The environments the archive carries (those of `platforms`, when given) and exactly the wheels they
  * name, each once: a locked sdist stands for the wheel the fetch built from it. Foreign platforms'
@@ -191,12 +207,12 @@ function lockOfFiles(lock: Lockfile, files: LockedArtifact[]): Lockfile {
 async function archiveWheels(
   lock: Lockfile,
   platforms: string[] | undefined,
-  fetch: (lock: Lockfile) => Promise<WheelFile[]>,
+  fetch: (files: LockedArtifact[]) => Promise<WheelFile[]>,
 ): Promise<{ wheels: WheelFile[]; environments: ArchiveEnvironment[] }> {
   const chosen = archiveEnvironments(lock, platforms);
   const files = new Map<string, LockedArtifact>();
   for (const env of chosen) for (const choices of env.files) for (const file of choices) files.set(file.sha256, file);
-  const fetched = await fetch(lockOfFiles(lock, [...files.values()]));
+  const fetched = await fetch([...files.values()]); // in the order asked for
   const wheelOf = new Map([...files.keys()].map((sha256, i) => [sha256, fetched[i]]));
   const wheels = new Map(fetched.map((wheel) => [wheel.filename, wheel]));
   const environments = chosen.map((env) => ({
@@ -221,12 +237,16 @@ export async function buildTool(opts: BuildToolOptions) {
     throw new PexError(`${rel(opts, sourcesDir)} is not a directory: point the sources option at the tool's source dir`);
   }
   const { wheels, environments } = await archiveWheels(lock, opts.platforms, (files) =>
-    fetchLockedWheels(files, {
-      ...opts,
-      lockDir: path.dirname(lockFile),
-      pipOptions: requirements.pipOptions,
-      requirementsDir: path.dirname(opts.requirementsFile),
-    }),
+    fetchLockedWheels(
+      lock,
+      {
+        ...opts,
+        lockDir: path.dirname(lockFile),
+        pipOptions: requirements.pipOptions,
+        requirementsDir: path.dirname(opts.requirementsFile),
+      },
+      files,
+    ),
   );
   if (opts.script) assertScriptExists(opts.script, wheels, rel(opts, lockFile));
   if (opts.entryPoint) assertEntryPointModule(opts.entryPoint, wheels, sourcesDir, rel(opts, lockFile));

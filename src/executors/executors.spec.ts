@@ -95,22 +95,22 @@ const cases: Case[] = [
   [
     'pex: a missing requirements file',
     () => pexExecutor({ ...pexDefaults, requirements: '{projectRoot}/nope.txt' }, context()),
-    /tools\/hello\/nope.txt does not exist/,
+    /the requirements file does not exist, tools\/hello\/nope.txt: create it/,
   ],
   [
     'pex: requirements that is a directory',
     () => pexExecutor({ ...pexDefaults, requirements: '{projectRoot}/wheels' }, context()),
-    /tools\/hello\/wheels is not a file: point the requirements option/,
+    /the requirements file is not a file, tools\/hello\/wheels: point the requirements option/,
   ],
   [
     'pex: a missing lock file',
     () => pexExecutor({ ...pexDefaults, lockFile: '{projectRoot}/nope.json' }, context()),
-    /nope.json does not exist: run the lock target/,
+    /the lock does not exist, .*nope.json: run the lock target/,
   ],
   [
     'pex: a lockFile that is a directory',
     () => pexExecutor({ ...pexDefaults, lockFile: '{projectRoot}/wheels' }, context()),
-    /wheels is not a file: point the lockFile option/,
+    /the lock is not a file, .*wheels: point the lockFile option/,
   ],
   [
     'pex: outputPath that is a directory',
@@ -140,7 +140,7 @@ const cases: Case[] = [
   [
     'lock: a python that does not exist',
     () => lockExecutor({ ...lockDefaults, python: '/nonexistent/python3' }, context()),
-    /python '\/nonexistent\/python3' was not found: install it, or set python to another/,
+    /'\/nonexistent\/python3' was not found, python: install it, or set python to another/,
   ],
   [
     'lock: malformed interpreterConstraints',
@@ -155,12 +155,12 @@ const cases: Case[] = [
   [
     'lock: findLinks that does not exist',
     () => lockExecutor({ ...lockDefaults, findLinks: ['/nonexistent/wheels'], noIndex: true }, context()),
-    /findLinks '\/nonexistent\/wheels' does not exist/,
+    /'\/nonexistent\/wheels' does not exist \(relative to the workspace root\), findLinks: /,
   ],
   [
     'lock: a malformed indexUrl',
     () => lockExecutor({ ...lockDefaults, indexUrl: 'not a url' }, context()),
-    /indexUrl 'not a url' is not a URL: use https:/,
+    /'not a url' is not a URL, indexUrl: use https:/,
   ],
   [
     'lock: lockFile below a file',

@@ -22,6 +22,8 @@ export interface PexPluginOptions extends IndexOptions {
   runTargetName?: string;
   /** Folder, relative to the workspace, under which archives and venvs go (`<distDir>/<projectRoot>/...`). */
   distDir?: string;
+  /** The platforms every lock covers (a comma list or an array); default all four, leaving out what pip cannot satisfy. */
+  platforms?: string | string[];
 }
 
 export type TargetNames = Required<Pick<PexPluginOptions, 'lockTargetName' | 'pexTargetName' | 'venvTargetName' | 'runTargetName'>>;

@@ -218,6 +218,17 @@ describe('createNodesV2', () => {
     expect(targets.exec.dependsOn).toEqual(['archive']);
   });
 
+  test("nx.json's platforms reach the inferred lock target's options (so its hash changes with them)", async () => {
+    write('tools/ruff/project.json', JSON.stringify({ name: 'ruff' }));
+    write('tools/ruff/requirements.txt', 'ruff\n');
+    write('tools/ruff/pylock.toml', '');
+    const [[, result]] = await infer(['tools/ruff/pylock.toml'], { platforms: 'linux_x86_64,macos_arm64' });
+    expect(result.projects!['tools/ruff'].targets!.lock.options).toEqual({
+      lockFile: '{projectRoot}/pylock.toml',
+      platforms: 'linux_x86_64,macos_arm64',
+    });
+  });
+
   test('infers nothing for a lock without requirements.txt or outside a project', async () => {
     write('stray/pex.lock.json', '{}\n');
     write('stray/requirements.txt', 'x\n');

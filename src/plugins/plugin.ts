@@ -50,7 +50,7 @@ function toolTargets(projectName: string, lockFile: string, options: PexPluginOp
       inputs: [`{projectRoot}/${REQUIREMENTS_FILE}`],
       outputs: ['{options.lockFile}'],
       dependsOn: [],
-      options: { lockFile: lock },
+      options: { lockFile: lock, ...(options?.platforms !== undefined ? { platforms: options.platforms } : {}) },
       metadata: metadata(
         `Lock ${REQUIREMENTS_FILE} with pip into ${LOCK_FILE} (PEP 751)${lockFile === LOCK_FILE ? '' : `, converting ${lockFile}`}.`,
         {

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { PexError, silentReporter } from '../common';
 import { sha256File } from '../common';
-import { readLockfile } from '../lock';
-import { inspectInterpreter, Interpreter } from '../python';
+import { lockedFiles, readLockfile } from '../lock';
+import { inspectInterpreter, Interpreter, interpreterEnvironment } from '../python';
 import { builtDir } from './sdistBuild';
 import { buildTestSdist } from '../testing/sdists';
 import { serveWheels } from '../testing/httpServer';
@@ -52,13 +52,19 @@ beforeAll(async () => {
   interpreter = await inspectInterpreter(
     execFileSync(testPython, ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim(),
   );
-  await lockTool({ ...files(), python: interpreter.path, env });
+  await lockTool({ ...files(), python: interpreter.path, env, ...ownEnvironment() });
+});
+
+/** The interpreter's own environment: the only one an sdist is locked for. */
+const ownEnvironment = () => ({
+  platforms: interpreterEnvironment(interpreter)!.platform,
+  interpreterConstraints: [`==${interpreter.version.slice(0, 2).join('.')}.*`],
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 test('the lock records the sdist itself: name, version, path relative to the lock, size, sha256', async () => {
   const lock = readLockfile(files().lockFile);
-  expect(lock.artifacts).toEqual([
+  expect(lockedFiles(lock)).toEqual([
     expect.objectContaining({ name: 'pexnx-beta', filename: 'pexnx_beta-1.0-py3-none-any.whl' }),
     {
       name: 'pexnx-gamma',
@@ -132,9 +138,11 @@ test('the archive installs the wheel built from the sdist and runs its script', 
 });
 
 test('an sdist must be built by the Python version it was locked for', async () => {
+  const locked = readLockfile(files().lockFile);
   const lock = {
-    ...readLockfile(files().lockFile),
-    interpreter: { implementation: 'cpython', version: '3.7', tag: 'cp37', platform: 'linux_x86_64' },
+    ...locked,
+    environments: [{ platform: 'linux_x86_64' as const, python: '3.7', covered: true }],
+    packages: locked.packages.map((p) => ({ ...p, environments: ['linux_x86_64-cp37'] })),
   };
   const error = await fetchLockedWheels(lock, {
     workspaceRoot: workspace,
@@ -146,11 +154,11 @@ test('an sdist must be built by the Python version it was locked for', async () 
   expect(error).toBeInstanceOf(PexError);
   expect((error as Error).message).toMatch(
     new RegExp(
-      /^pexnx-gamma-1\.0\.tar\.gz must be built by Python 3\.7 \(the lock's\) but this one is Python 3\.\d+, \/\S+: /.source +
-        /set the python option to a Python 3\.7$/.source,
+      /^pexnx-gamma-1\.0\.tar\.gz must be built by Python 3\.7 \(the environment it is locked for\), but the interpreter is /.source +
+        /Python 3\.\d+, .*: set the python option to a Python 3\.7$/.source,
     ),
   );
-  expect(existsSync(builtDir(cacheDir, lock.artifacts[1], lock))).toBe(false);
+  expect(existsSync(builtDir(cacheDir, lockedFiles(lock)[1], '3.7'))).toBe(false);
 });
 
 test('a failing build is one line with the reason, and caches nothing', async () => {
@@ -169,7 +177,10 @@ test('a failing build is one line with the reason, and caches nothing', async ()
     url: `file://${sdist}`,
     sha256: await sha256File(sdist),
   };
-  const withBroken = { ...lock, artifacts: [artifact] };
+  const withBroken = {
+    ...lock,
+    packages: [{ name: 'pexnx-brk', version: '1.0', environments: lock.packages[0].environments, files: [artifact] }],
+  };
   const error = await fetchWheels(withBroken, {
     cacheDir,
     workspaceRoot: workspace,
@@ -179,9 +190,9 @@ test('a failing build is one line with the reason, and caches nothing', async ()
   }).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(PexError);
   expect((error as Error).message).toMatch(
-    /^building the sdist into a wheel failed: .*RuntimeError: the compiler is missing, pexnx-brk-1\.0\.tar\.gz: fix the build/,
+    /^building pexnx-brk-1\.0\.tar\.gz into a wheel failed: .*RuntimeError: the compiler is missing, .*: fix the build/,
   );
-  expect(existsSync(builtDir(cacheDir, artifact, withBroken))).toBe(false);
+  expect(existsSync(builtDir(cacheDir, artifact, lock.environments[0].python))).toBe(false);
   expect(readdirSync(path.join(cacheDir, 'tmp'))).toEqual([]);
 });
 
@@ -213,8 +224,9 @@ test('an sdist from an index over http is hashed, downloaded by pip with the cre
       lockDir: workspace,
       python: interpreter.path,
       env,
+      ...ownEnvironment(),
     });
-    const gamma = lock.artifacts.find((a) => a.name === 'pexnx-gamma')!;
+    const gamma = lockedFiles(lock).find((a) => a.name === 'pexnx-gamma')!;
     expect(gamma.url).toBe(`http://127.0.0.1:${server.port}/pexnx-gamma-1.0.tar.gz`);
     expect(gamma.sha256).toBe(await sha256File(path.join(served, 'pexnx-gamma-1.0.tar.gz')));
     const fresh = path.join(root, 'http-cache');

@@ -1,14 +1,14 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { PexError, Reporter, sha256File, silentReporter } from '../common';
-import { LockedArtifact, Lockfile } from '../lock';
+import { LockedArtifact } from '../lock';
 import { pipProblemLine, requirePip, runPip } from '../pip';
 import { Interpreter } from '../python';
 import { canonicalName, parseWheelName, WheelFile } from '../wheel';
 
 /** `<cache>/built/<sdist sha256>/<interpreter tag>/`: one build per sdist and interpreter, shared by all workspaces. */
-export function builtDir(cacheDir: string, sdist: LockedArtifact, lock: Lockfile): string {
-  return path.join(cacheDir, 'built', sdist.sha256, lock.interpreter.tag);
+export function builtDir(cacheDir: string, sdist: LockedArtifact, python: string): string {
+  return path.join(cacheDir, 'built', sdist.sha256, `cp${python.replace('.', '')}`);
 }
 
 function wheelIn(dir: string): string | undefined {
@@ -23,7 +23,8 @@ function wheelIn(dir: string): string | undefined {
 export async function wheelFromSdist(
   sdistPath: string,
   artifact: LockedArtifact,
-  lock: Lockfile,
+  /** The Python ('major.minor') of the environment the sdist was locked for. */
+  python: string,
   opts: {
     cacheDir: string;
     cwd: string;
@@ -33,12 +34,12 @@ export async function wheelFromSdist(
     report?: Reporter;
   },
 ): Promise<WheelFile> {
-  const dir = builtDir(opts.cacheDir, artifact, lock);
+  const dir = builtDir(opts.cacheDir, artifact, python);
   const reused = await verified(dir);
   if (reused) return reused;
   // Only a wheel whose bytes changed is removed: an absent one may be a concurrent build's, landing now.
   if (wheelIn(dir)) rmSync(dir, { recursive: true, force: true });
-  await build(sdistPath, artifact, lock, dir, opts);
+  await build(sdistPath, artifact, python, dir, opts);
   const built = await verified(dir);
   if (!built) throw new PexError('the built wheel changed while it was being read', dir, 'run the build again');
   return built;
@@ -56,17 +57,17 @@ async function verified(dir: string): Promise<WheelFile | null> {
 async function build(
   sdistPath: string,
   artifact: LockedArtifact,
-  lock: Lockfile,
+  python: string,
   dir: string,
   opts: Parameters<typeof wheelFromSdist>[3],
 ): Promise<void> {
   const interpreter = await opts.interpreter();
   const version = interpreter.version.slice(0, 2).join('.');
-  if (version !== lock.interpreter.version) {
+  if (version !== python) {
     throw new PexError(
-      `${artifact.filename} must be built by Python ${lock.interpreter.version} (the lock's) but this one is Python ${version}`,
+      `${artifact.filename} must be built by Python ${python} (the environment it is locked for), but the interpreter is Python ${version}`,
       interpreter.path,
-      `set the python option to a Python ${lock.interpreter.version}`,
+      `set the python option to a Python ${python}`,
     );
   }
   requirePip(interpreter, `building ${artifact.filename}`);
@@ -88,17 +89,17 @@ async function build(
         if (result.code !== 0 || built.length !== 1) {
           const problem = result.code !== 0 ? pipProblemLine(result.stderr) : `it made ${built.length} wheels`;
           throw new PexError(
-            `building the sdist into a wheel failed: ${problem}`,
-            artifact.filename,
+            `building ${artifact.filename} into a wheel failed: ${problem}`,
+            sdistPath,
             'fix the build (its build requirements must be reachable from the configured indexes), or use a version with wheels',
           );
         }
         const wheel = parseWheelName(built[0]);
         if (wheel.name !== canonicalName(artifact.name) || wheel.version !== artifact.version) {
           throw new PexError(
-            `the sdist is not what was locked: it built ${built[0]} instead of ${artifact.name} ${artifact.version}`,
-            artifact.filename,
-            're-run the lock target',
+            `building ${artifact.filename} made ${built[0]}, not ${artifact.name} ${artifact.version}`,
+            sdistPath,
+            'the sdist is not what was locked; re-run the lock target',
           );
         }
         writeFileSync(path.join(out, `${built[0]}.sha256`), (await sha256File(path.join(out, built[0]))) + '\n');

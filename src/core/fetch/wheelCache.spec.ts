@@ -21,6 +21,7 @@ import { Lockfile } from '../lock';
 import { inspectInterpreter, Interpreter } from '../python';
 import { serveWheels } from '../testing/httpServer';
 import { killMidWrite } from '../testing/kill';
+import { lockOfFiles, withFiles } from '../testing/locks';
 import { buildTestWheel, isolatedPipEnv, testPython } from '../testing/wheels';
 import { cachePath, defaultWheelCacheDir, fetchWheels } from './wheelCache';
 
@@ -42,22 +43,13 @@ function tree(dir: string): string[] {
 }
 
 function lockWith(urls: { alpha: string; beta: string }): Lockfile {
-  return {
-    requirements: ['pexnx-alpha'],
-    pipOptions: [],
-    requirementsHash: '0'.repeat(64),
-    interpreter: {
-      implementation: 'cpython',
-      version: interpreter.version.slice(0, 2).join('.'),
-      tag: interpreter.tag,
-      platform: 'linux_x86_64',
-    },
-    interpreterConstraints: [],
-    artifacts: [
+  return lockOfFiles(
+    [
       { name: 'pexnx-alpha', version: '1.0', filename: path.basename(alpha.file), url: urls.alpha, sha256: alpha.sha256 },
       { name: 'pexnx-beta', version: '2.0', filename: path.basename(beta.file), url: urls.beta, sha256: beta.sha256 },
     ],
-  };
+    interpreter.version.slice(0, 2).join('.'),
+  );
 }
 
 let workspace: string;
@@ -134,8 +126,8 @@ describe('fetchWheels', () => {
       fetchWheels(relativeLock(), { cacheDir, workspaceRoot: workspace, lockDir: workspace, interpreter, env: noIndex }),
     ).rejects.toThrow(
       new RegExp(
-        /wheels\/pexnx_alpha-1\.0-py3-none-any\.whl does not exist \(locked as file:wheels\/.*\): restore the /.source +
-          /file, or re-run the lock target/.source,
+        /wheels\/pexnx_alpha-1\.0-py3-none-any\.whl does not exist, .*, locked as file:wheels\/.*: restore the /.source +
+          /file, set findLinks to where it is now, or re-run the lock target/.source,
       ),
     );
     expect(existsSync(first.path)).toBe(false);
@@ -244,12 +236,11 @@ describe('fetchWheels', () => {
 
   describe('with a large wheel', () => {
     let big: { file: string; sha256: string };
-    const bigLock = (): Lockfile => ({
-      ...relativeLock(),
-      artifacts: [
-        { name: 'big', version: '1.0', filename: 'big-1.0-py3-none-any.whl', url: pathToFileURL(big.file).href, sha256: big.sha256 },
-      ],
-    });
+    const bigLock = (): Lockfile =>
+      lockOfFiles(
+        [{ name: 'big', version: '1.0', filename: 'big-1.0-py3-none-any.whl', url: pathToFileURL(big.file).href, sha256: big.sha256 }],
+        interpreter.version.slice(0, 2).join('.'),
+      );
     beforeAll(async () => {
       // Wheel contents are not read when caching, so random bytes do; large enough to be caught mid-copy.
       const file = path.join(root, 'big', 'big-1.0-py3-none-any.whl');
@@ -294,7 +285,7 @@ describe('fetchWheels', () => {
 describe('a lock whose local files moved (portable locks)', () => {
   const pathLock = (): Lockfile => {
     const lock = relativeLock();
-    return { ...lock, artifacts: lock.artifacts.map(({ url: _, ...a }) => ({ ...a, path: `../wheels/${a.filename}` })) };
+    return withFiles(lock, ({ url: _, ...a }) => ({ ...a, path: `../wheels/${a.filename}` }));
   };
   const lines: string[] = [];
   const steps: string[] = [];
@@ -360,8 +351,7 @@ describe('a lock whose local files moved (portable locks)', () => {
       expect(await sha256File(fetched[0].path)).toBe(alpha.sha256);
       expect(steps).toEqual(['downloading 2 wheels with pip…']);
       // With the sizes a lock records, the line tells how much is coming.
-      const sized = pathLock();
-      sized.artifacts = sized.artifacts.map((a) => ({ ...a, size: 700_000 }));
+      const sized = withFiles(pathLock(), (a) => ({ ...a, size: 700_000 }));
       steps.length = 0;
       await fetchWheels(sized, {
         cacheDir: path.join(workspace, 'cache-2'),
@@ -421,8 +411,8 @@ describe('a lock whose local files moved (portable locks)', () => {
     expect(error).toBeInstanceOf(PexError);
     expect((error as Error).message).toMatch(
       new RegExp(
-        /pexnx_alpha-1\.0-py3-none-any\.whl does not exist \(locked as \.\.\/wheels\/.*\): restore the file, or /.source +
-          /re-run the lock target; no configured index or find-links has a file with its sha256/.source,
+        /pexnx_alpha-1\.0-py3-none-any\.whl does not exist, and no configured index or find-links has a file with its /.source +
+          /sha256, locked as \.\.\/wheels\/.*: restore the file/.source,
       ),
     );
   });

@@ -13,11 +13,11 @@ import {
   verifyingSha256,
   writeFileAtomic,
 } from '../common';
-import { LockedArtifact, Lockfile } from '../lock';
+import { coveredEnvironments, LockedArtifact, lockedFiles, Lockfile } from '../lock';
 import { credentialSources, DownloadItem, pipDownload, pipLocate } from '../pip';
-import { Interpreter } from '../python';
+import { environmentId, Interpreter, wheelRank } from '../python';
 import { IndexOptions, indexArgs } from '../resolve';
-import { WheelFile } from '../wheel';
+import { parseWheelName, WheelFile } from '../wheel';
 import { wheelFromSdist } from './sdistBuild';
 
 export interface FetchOptions {
@@ -114,7 +114,7 @@ function localSource(artifact: LockedArtifact, opts: FetchOptions): string | nul
   // Version 1 locks: relative to the workspace root.
   if (url.startsWith('file:')) return path.resolve(opts.workspaceRoot, url.slice('file:'.length));
   if (/^https?:\/\//i.test(url)) return null;
-  throw new PexError(`${artifact.filename} is locked with an unsupported URL '${url}': re-run the lock target`);
+  throw new PexError(`${artifact.filename} is locked with an unsupported URL '${url}'`, 'the lock', 're-run the lock target');
 }
 
 const indexUrls = (index: IndexOptions = {}) => [index.indexUrl ?? '', ...(index.extraIndexUrls ?? []), ...(index.findLinks ?? [])];
@@ -128,15 +128,19 @@ async function relocate(
   lock: Lockfile,
   opts: FetchOptions,
 ): Promise<Map<string, string>> {
-  const found = await pipLocate({
-    interpreter: await interpreterOf(opts),
-    pythonVersion: lock.interpreter.version,
-    items: missing.map((m) => m.artifact),
-    pipOptions: opts.pipOptions ?? lock.pipOptions,
-    indexArgs: indexArgs(opts.index ?? {}, opts.workspaceRoot),
-    cwd: opts.requirementsDir ?? opts.workspaceRoot,
-    env: opts.env,
-  });
+  const found = new Map<string, string>();
+  for (const [python, group] of byPython(missing, (m) => m.artifact, lock)) {
+    const located = await pipLocate({
+      interpreter: await interpreterOf(opts),
+      pythonVersion: python,
+      items: group.map((m) => m.artifact),
+      pipOptions: opts.pipOptions ?? lock.pipOptions,
+      indexArgs: indexArgs(opts.index ?? {}, opts.workspaceRoot),
+      cwd: opts.requirementsDir ?? opts.workspaceRoot,
+      env: opts.env,
+    });
+    located.forEach((url, filename) => found.set(filename, url));
+  }
   for (const { artifact, from } of missing) {
     const url = found.get(artifact.filename);
     if (url === from) found.delete(artifact.filename);
@@ -160,18 +164,42 @@ async function takeRelocated(
 }
 
 /**
- * Makes every locked file present and verified in the content-addressed cache, and returns the
- * wheels in lock order: a locked sdist stands for the wheel built from it (see sdistBuild).
+ * The Python ('major.minor') a locked file is for: that of the first covered environment of its
+ * package that it fits. pip downloads (and builds) it with that version's target flags.
  */
-export async function fetchWheels(lock: Lockfile, opts: FetchOptions): Promise<WheelFile[]> {
-  const wheels = lock.artifacts.map((a) => ({
+export function pythonOf(file: LockedArtifact, lock: Lockfile): string {
+  const covered = coveredEnvironments(lock);
+  const ids = new Set(lock.packages.filter((p) => p.files.includes(file)).flatMap((p) => p.environments));
+  const mine = covered.filter((e) => ids.has(environmentId(e)));
+  const tags = file.filename.endsWith('.whl') ? parseWheelName(file.filename).tags : null;
+  const fits = mine.find((e) => tags === null || wheelRank(e, tags) !== null);
+  return (fits ?? mine[0] ?? covered[0]).python;
+}
+
+/** Items grouped by the Python of their file, so that each pip call gets one --python-version. */
+function byPython<T>(items: T[], fileOf: (item: T) => LockedArtifact, lock: Lockfile): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const python = pythonOf(fileOf(item), lock);
+    groups.set(python, [...(groups.get(python) ?? []), item]);
+  }
+  return groups;
+}
+
+/**
+ * Makes the locked files (default: every file of every environment) present and verified in the
+ * content-addressed cache, and returns the wheels in the order of `files`: a locked sdist stands for
+ * the wheel built from it (see sdistBuild).
+ */
+export async function fetchWheels(lock: Lockfile, opts: FetchOptions, files: LockedArtifact[] = lockedFiles(lock)): Promise<WheelFile[]> {
+  const wheels = files.map((a) => ({
     filename: a.filename,
     sha256: a.sha256,
     path: cachePath(opts.cacheDir, a.sha256, a.filename),
   }));
   const downloads: Array<{ artifact: LockedArtifact; url: string }> = [];
   const missing: Array<{ artifact: LockedArtifact; from: string }> = [];
-  for (const [i, artifact] of lock.artifacts.entries()) {
+  for (const [i, artifact] of files.entries()) {
     const target = wheels[i].path;
     if (await usable(target, artifact.sha256)) continue;
     const source = localSource(artifact, opts);
@@ -184,9 +212,9 @@ export async function fetchWheels(lock: Lockfile, opts: FetchOptions): Promise<W
     const lost = missing.find((m) => !found.has(m.artifact.filename));
     if (lost) {
       throw new PexError(
-        `${lost.from} does not exist (locked as ${lost.artifact.path ?? lost.artifact.url}): restore the file, or ` +
-          `re-run the lock target; no configured index or find-links has a file with its sha256 (set findLinks to where ` +
-          `it is now)`,
+        `${lost.from} does not exist, and no configured index or find-links has a file with its sha256`,
+        `locked as ${lost.artifact.path ?? lost.artifact.url}`,
+        'restore the file, set findLinks to where it is now, or re-run the lock target',
       );
     }
     downloads.push(
@@ -198,13 +226,13 @@ export async function fetchWheels(lock: Lockfile, opts: FetchOptions): Promise<W
   }
   if (downloads.length) await download(downloads, lock, opts);
   const result: WheelFile[] = [];
-  for (const [i, artifact] of lock.artifacts.entries()) {
+  for (const [i, artifact] of files.entries()) {
     if (artifact.filename.endsWith('.whl')) {
       result.push(wheels[i]);
       continue;
     }
     result.push(
-      await wheelFromSdist(wheels[i].path, artifact, lock, {
+      await wheelFromSdist(wheels[i].path, artifact, pythonOf(artifact, lock), {
         cacheDir: opts.cacheDir,
         cwd: opts.requirementsDir ?? opts.workspaceRoot,
         interpreter: () => interpreterOf(opts),
@@ -271,23 +299,25 @@ async function downloadOnce(
       url,
       sha256: artifact.sha256,
     }));
-    await pipDownload({
-      interpreter: await interpreterOf(opts),
-      pythonVersion: lock.interpreter.version,
-      items,
-      credentialSources: credentialSources([...(opts.pipOptions ?? []), ...lock.pipOptions, ...indexUrls(opts.index)], opts.env),
-      cwd: opts.workspaceRoot,
-      env: opts.env,
-      tempRoot: path.join(opts.cacheDir, 'tmp'),
-      step,
-      keep: async (dir) => {
-        for (const { artifact, url } of downloads) {
-          const downloaded = path.join(dir, artifact.filename);
-          if (existsSync(downloaded))
-            await store(downloaded, artifact, cachePath(opts.cacheDir, artifact.sha256, artifact.filename), stripCredentials(url));
-        }
-      },
-    });
+    for (const [python, group] of byPython(items, (item) => downloads[items.indexOf(item)].artifact, lock)) {
+      await pipDownload({
+        interpreter: await interpreterOf(opts),
+        pythonVersion: python,
+        items: group,
+        credentialSources: credentialSources([...(opts.pipOptions ?? []), ...lock.pipOptions, ...indexUrls(opts.index)], opts.env),
+        cwd: opts.workspaceRoot,
+        env: opts.env,
+        tempRoot: path.join(opts.cacheDir, 'tmp'),
+        step,
+        keep: async (dir) => {
+          for (const { artifact, url } of downloads) {
+            const downloaded = path.join(dir, artifact.filename);
+            if (existsSync(downloaded))
+              await store(downloaded, artifact, cachePath(opts.cacheDir, artifact.sha256, artifact.filename), stripCredentials(url));
+          }
+        },
+      });
+    }
   } finally {
     step.done();
   }

@@ -1,34 +1,50 @@
 import { PexError } from '../common';
-import { LockedArtifact, Lockfile } from './lockfile';
+import { environmentId, parsePlatforms, Platform, wheelRank } from '../python';
+import { parseWheelName } from '../wheel';
+import { coveredEnvironments, LockedArtifact, Lockfile } from './lockfile';
 
-/*
- * Stand-in for the multi-environment lock's archiveEnvironments: today's Lockfile covers the one
- * interpreter that made it, so it maps to one environment whose packages each have one file.
+/**
+ * For each covered environment (only those on `platforms`, when given), the files it installs: per
+ * package, the files compatible with that environment, best-ranked first (the order of its tags).
+ * A package with no compatible wheel there installs its sdist. A `platforms` list that names no
+ * covered environment is a PexError.
  */
-
-type Platform = 'linux_x86_64' | 'linux_aarch64' | 'macos_arm64' | 'macos_x86_64';
-
-function platformOf(tag: string): Platform {
-  const linux = /^linux_(x86_64|aarch64)$/.exec(tag);
-  if (linux) return `linux_${linux[1]}` as Platform;
-  const mac = /^macosx_\d+_\d+_(arm64|x86_64)$/.exec(tag);
-  if (mac) return `macos_${mac[1]}` as Platform;
-  throw new PexError(`the lock was made on platform ${tag}`, 'the lock', 'relock on Linux (x86_64, aarch64) or macOS (arm64, x86_64)');
-}
-
-/** For each covered environment (only those on `platforms`, when given), the files it installs, per package best-ranked first. */
 export function archiveEnvironments(
   lock: Lockfile,
   platforms?: string[],
 ): Array<{ id: string; platform: Platform; python: string; files: LockedArtifact[][] }> {
-  const platform = platformOf(lock.interpreter.platform);
-  const id = `${platform}-cp${lock.interpreter.version.replace('.', '')}`;
-  if (platforms && !platforms.includes(platform)) {
+  const covered = coveredEnvironments(lock);
+  const wanted = platforms?.length ? parsePlatforms(platforms, 'platforms') : null;
+  const chosen = wanted ? covered.filter((e) => wanted.includes(e.platform)) : covered;
+  if (!chosen.length) {
+    const locked = [...new Set(covered.map((e) => e.platform))];
     throw new PexError(
-      `platforms ${platforms.join(', ')} name no environment of the lock`,
-      'the platforms option',
-      `use one the lock covers (${id}), or relock with --platforms`,
+      `the lock covers no environment on ${wanted!.join(', ')} (it covers ${locked.join(', ')})`,
+      'platforms',
+      `choose some of ${locked.join(', ')}, or relock with --platforms naming ${wanted!.join(', ')}`,
     );
   }
-  return [{ id, platform, python: lock.interpreter.version, files: lock.artifacts.map((a) => [a]) }];
+  return chosen.map((e) => {
+    const id = environmentId(e);
+    const files = lock.packages
+      .filter((p) => p.environments.includes(id))
+      .map((p) => {
+        const ranked = p.files
+          .filter((f) => f.filename.endsWith('.whl'))
+          .map((f) => ({ f, rank: wheelRank(e, parseWheelName(f.filename).tags) }))
+          .filter((r): r is { f: LockedArtifact; rank: number } => r.rank !== null)
+          .sort((a, b) => a.rank - b.rank)
+          .map((r) => r.f);
+        const found = ranked.length ? ranked : p.files.filter((f) => !f.filename.endsWith('.whl'));
+        if (!found.length) {
+          throw new PexError(
+            `${p.name} ${p.version} has no file for ${id} (${p.files.map((f) => f.filename).join(', ')})`,
+            'the lock',
+            'run the lock target to relock it',
+          );
+        }
+        return found;
+      });
+    return { id, platform: e.platform, python: e.python, files };
+  });
 }

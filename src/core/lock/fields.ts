@@ -1,3 +1,4 @@
+import { PexError } from '../common';
 import { parseConstraint } from '../python';
 import { canonicalName, parseSdistName, parseWheelName } from '../wheel';
 import type { LockedArtifact } from './lockfile';
@@ -26,7 +27,7 @@ export function checkConstraints(constraints: string[], where: string): void {
     try {
       parseConstraint(c);
     } catch (err) {
-      throw new Malformed(`${where}[${i}]: ${(err as Error).message}`);
+      throw new Malformed(`${where}[${i}]: ${err instanceof PexError ? err.what : (err as Error).message}`);
     }
   });
 }

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
 import { PexError } from '../common';
-import { formatLockfile, LockedArtifact, Lockfile, readLockfile } from './lockfile';
+import { environmentId, markerValues, PLATFORMS } from '../python';
+import { evaluateMarker, packageMarker } from './markers';
+import { formatLockfile, LockedArtifact, Lockfile, orderFiles, readLockfile, sortPackages } from './lockfile';
 import { parseRequirement, parseRequirements, requirementsHash } from '../requirements';
 import { buildTestWheel } from '../testing/wheels';
 import { readWheelScripts } from '../wheel';
@@ -123,41 +125,73 @@ describe('fuzzed input gives a PexError, never another exception', () => {
   const fuzzLock: Lockfile = {
     ...fuzzRequirements,
     requirementsHash: requirementsHash(fuzzRequirements),
-    interpreter: { implementation: 'cpython', version: '3.11', tag: 'cp311', platform: 'linux_x86_64' },
     interpreterConstraints: ['>=3.8,<3.14'],
-    artifacts: [
-      {
-        name: 'hellotool',
-        version: '1.0.0',
-        filename: 'hellotool-1.0.0-py3-none-any.whl',
-        url: 'https://example.com/h.whl',
-        sha256: 'a'.repeat(64),
-      },
-      {
-        name: 'greetlib',
-        version: '1.2.0',
-        filename: 'greetlib-1.2.0-py3-none-any.whl',
-        path: 'wheels/g.whl',
-        size: 1234,
-        sha256: 'b'.repeat(64),
-      },
-      { name: 'gamma', version: '0.1', filename: 'gamma-0.1.tar.gz', url: 'https://example.com/gamma-0.1.tar.gz', sha256: 'c'.repeat(64) },
+    environments: [
+      { platform: 'linux_x86_64', python: '3.10', covered: true },
+      { platform: 'linux_x86_64', python: '3.11', covered: true },
+      { platform: 'macos_arm64', python: '3.10', covered: true },
+      { platform: 'macos_arm64', python: '3.11', covered: false },
     ],
+    packages: [],
+  };
+  const fuzzArtifacts: LockedArtifact[] = [
+    {
+      name: 'hellotool',
+      version: '1.0.0',
+      filename: 'hellotool-1.0.0-py3-none-any.whl',
+      url: 'https://example.com/h.whl',
+      sha256: 'a'.repeat(64),
+    },
+    {
+      name: 'greetlib',
+      version: '1.2.0',
+      filename: 'greetlib-1.2.0-py3-none-any.whl',
+      path: 'wheels/g.whl',
+      size: 1234,
+      sha256: 'b'.repeat(64),
+    },
+    { name: 'gamma', version: '0.1', filename: 'gamma-0.1.tar.gz', url: 'https://example.com/gamma-0.1.tar.gz', sha256: 'c'.repeat(64) },
+  ];
+  const ALL = ['linux_x86_64-cp310', 'linux_x86_64-cp311', 'macos_arm64-cp310'];
+  fuzzLock.packages = [
+    { name: 'hellotool', version: '1.0.0', environments: ALL, files: [fuzzArtifacts[0]] },
+    {
+      name: 'greetlib',
+      version: '1.2.0',
+      environments: ['linux_x86_64-cp310', 'macos_arm64-cp310'],
+      files: [
+        fuzzArtifacts[1],
+        { ...fuzzArtifacts[1], filename: 'greetlib-1.2.0-cp310-cp310-macosx_11_0_arm64.whl', path: 'wheels/m.whl', sha256: 'd'.repeat(64) },
+      ],
+    },
+    {
+      name: 'greetlib',
+      version: '1.3.0',
+      environments: ['linux_x86_64-cp311'],
+      files: [{ ...fuzzArtifacts[1], version: '1.3.0', filename: 'greetlib-1.3.0-py3-none-any.whl' }],
+    },
+    { name: 'gamma', version: '0.1', environments: ['linux_x86_64-cp311'], files: [fuzzArtifacts[2]] },
+  ];
+  // A lock of one environment, as the JSON lock held.
+  const singleLock: Lockfile = {
+    ...fuzzLock,
+    environments: [{ platform: 'linux_x86_64', python: '3.11', covered: true }],
+    packages: fuzzArtifacts.map((a) => ({ name: a.name, version: a.version, environments: ['linux_x86_64-cp311'], files: [a] })),
   };
 
   test('JSON lock files of earlier versions', () => {
     const rng = prng(3);
-    const greetlib: Partial<LockedArtifact> = { ...fuzzLock.artifacts[1] };
+    const greetlib: Partial<LockedArtifact> = { ...fuzzArtifacts[1] };
     delete greetlib.size;
     const legacy = {
       lockVersion: 2,
       ...fuzzRequirements,
-      requirementsHash: fuzzLock.requirementsHash,
-      interpreter: fuzzLock.interpreter,
-      interpreterConstraints: fuzzLock.interpreterConstraints,
+      requirementsHash: singleLock.requirementsHash,
+      interpreter: { implementation: 'cpython', version: '3.11', tag: 'cp311', platform: 'linux_x86_64' },
+      interpreterConstraints: singleLock.interpreterConstraints,
     };
     const text = JSON.stringify(
-      { ...legacy, artifacts: [fuzzLock.artifacts[0], greetlib, { ...fuzzLock.artifacts[2], url: 'file:wheels/gamma-0.1.tar.gz' }] },
+      { ...legacy, artifacts: [fuzzArtifacts[0], greetlib, { ...fuzzArtifacts[2], url: 'file:wheels/gamma-0.1.tar.gz' }] },
       null,
       2,
     );
@@ -174,6 +208,12 @@ describe('fuzzed input gives a PexError, never another exception', () => {
     expect(refused).toBeGreaterThan(ok);
   });
 
+  const writeLock = (text: string) => {
+    const file = path.join(dir, 'pylock.toml');
+    writeFileSync(file, text);
+    return file;
+  };
+
   const TOML_ALPHABET = '[]{}"\'=.,#0123456789abcdeftrue \n\\';
   // TOML has no null, and its top level is a table: what stringify refuses is damaged as text instead.
   const asToml = (value: unknown): string | null => {
@@ -184,9 +224,14 @@ describe('fuzzed input gives a PexError, never another exception', () => {
     }
   };
 
-  test('pylock.toml files', () => {
+  test.each([
+    ['of several environments, with markers', fuzzLock],
+    ['of one environment', singleLock],
+  ])('pylock.toml files %s', (_, lock) => {
     const rng = prng(5);
-    const text = formatLockfile(fuzzLock);
+    const text = formatLockfile(lock);
+    const packages = sortPackages(lock.packages).map((p) => ({ ...p, files: orderFiles(p.files) }));
+    expect(readLockfile(writeLock(text))).toEqual({ ...lock, packages });
     const file = path.join(dir, 'pylock.toml');
     const inputs = Array.from({ length: 1000 }, (_, i) =>
       i % 2 ? mutateText(rng, text, TOML_ALPHABET) : (asToml(mutateJson(rng, parseToml(text))) ?? mutateText(rng, text, TOML_ALPHABET)),
@@ -197,6 +242,24 @@ describe('fuzzed input gives a PexError, never another exception', () => {
     });
     expect(ok).toBeGreaterThan(0);
     expect(refused).toBeGreaterThan(ok);
+  });
+
+  test('package markers: any set of environments reads back as written', () => {
+    const rng = prng(6);
+    const all = PLATFORMS.flatMap((platform) =>
+      ['3.8', '3.9', '3.10', '3.11', '3.12', '3.13', '3.14'].map((python) => ({ platform, python })),
+    );
+    for (let n = 0; n < 500; n++) {
+      const covered = all.filter(() => rng.next() < 0.7);
+      const chosen = covered.filter(() => rng.next() < 0.5).map(environmentId);
+      if (!chosen.length) continue;
+      const marker = packageMarker(chosen, covered);
+      const read =
+        marker === undefined
+          ? covered.map(environmentId)
+          : covered.filter((e) => evaluateMarker(marker, markerValues(e))).map(environmentId);
+      expect([marker, read]).toEqual([marker, chosen]);
+    }
   });
 
   test('wheels (zips) for their scripts', async () => {

@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { PexError } from '../common';
 import { requirementsHash } from '../requirements';
 import { checkConstraints, checkFilename, field, isObject, isString, isStringList, Malformed, RELATIVE_PATH, SHA256 } from './fields';
-import type { LockedArtifact, Lockfile } from './lockfile';
+import { environmentId } from '../python';
+import { LockedArtifact, Lockfile, singleEnvironment, sortPackages } from './lockfile';
 
 /*
  * `pex.lock.json`, the lock of earlier versions of the plugin (lockVersion 1 and 2). It is still
@@ -47,6 +48,8 @@ function validate(data: unknown): Lockfile {
   };
   const interpreterConstraints = field<string[]>(root.interpreterConstraints, 'interpreterConstraints', 'a list of strings', isStringList);
   checkConstraints(interpreterConstraints, 'interpreterConstraints');
+  const environment = singleEnvironment(interpreter, 'interpreter');
+  const id = environmentId(environment);
   const list = field<unknown[]>(root.artifacts, 'artifacts', 'a list', Array.isArray);
   const artifacts = list.map((item, i): LockedArtifact => {
     const at = `artifacts[${i}]`;
@@ -70,7 +73,8 @@ function validate(data: unknown): Lockfile {
     checkFilename(artifact, at, 'filename');
     return artifact;
   });
-  return { requirements, pipOptions, requirementsHash: hash, interpreter, interpreterConstraints, artifacts };
+  const packages = sortPackages(artifacts.map((a) => ({ name: a.name, version: a.version, environments: [id], files: [a] })));
+  return { requirements, pipOptions, requirementsHash: hash, interpreterConstraints, environments: [environment], packages };
 }
 
 function lineOf(text: string, err: unknown): number | null {
@@ -85,12 +89,12 @@ export function parseLegacyJsonLock(text: string, where: string): Lockfile {
     data = JSON.parse(text);
   } catch (err) {
     const line = lineOf(text, err);
-    throw new PexError(`${where}${line ? `:${line}` : ''}: not valid JSON: fix it or run the lock target to regenerate it`);
+    throw new PexError('not valid JSON', `${where}${line ? `:${line}` : ''}`, 'fix it, or run the lock target to regenerate it');
   }
   try {
     return validate(data);
   } catch (err) {
-    if (err instanceof Malformed) throw new PexError(`${where}: ${err.message}: run the lock target to regenerate it`);
+    if (err instanceof Malformed) throw new PexError(err.message, where, 'run the lock target to regenerate it');
     throw err;
   }
 }
@@ -100,7 +104,7 @@ export function parseLegacyJsonLock(text: string, where: string): Lockfile {
  * them by a path relative to the lock. Local files that exist also get their size.
  */
 export function toLockRelative(lock: Lockfile, workspaceRoot: string, lockDir: string): Lockfile {
-  const artifacts = lock.artifacts.map((a): LockedArtifact => {
+  const relative = (a: LockedArtifact): LockedArtifact => {
     const local =
       a.path !== undefined
         ? path.resolve(lockDir, a.path)
@@ -114,6 +118,6 @@ export function toLockRelative(lock: Lockfile, workspaceRoot: string, lockDir: s
     delete rest.url;
     const size = existsSync(local) && statSync(local).isFile() ? { size: statSync(local).size } : {};
     return { ...rest, path: path.relative(lockDir, local).split(path.sep).join('/'), ...size };
-  });
-  return { ...lock, artifacts };
+  };
+  return { ...lock, packages: lock.packages.map((p) => ({ ...p, files: p.files.map(relative) })) };
 }

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseToml, stringify as stringifyToml, TomlError } from 'smol-toml';
 import { PexError, stripCredentials, writeFileAtomic } from '../common';
+import { environmentId, environmentMarker, isPlatform, LockEnvironment, markerValues, Platform, PLATFORMS } from '../python';
 import { Requirements, requirementsHash } from '../requirements';
 import { parseSdistName } from '../wheel';
 import {
@@ -18,6 +19,7 @@ import {
   SHA256,
 } from './fields';
 import { parseLegacyJsonLock } from './legacyJson';
+import { evaluateMarker, packageMarker } from './markers';
 import { LEGACY_LOCK_FILE_NAME, LOCK_FILE_NAME } from './names';
 
 export interface LockedArtifact {
@@ -41,46 +43,95 @@ export interface LockedArtifact {
   sha256: string;
 }
 
+export interface LockedPackage {
+  /** PEP 503 canonical. */
+  name: string;
+  version: string;
+  /** Ids of the locked environments that install this version (all covered ones → no marker in the file). */
+  environments: string[];
+  /** Its wheels, each once, or one sdist (only ever for the locking interpreter's own environment). */
+  files: LockedArtifact[];
+}
+
 export interface Lockfile {
   requirements: string[];
   pipOptions: string[];
   requirementsHash: string;
-  /** `version` is major.minor; `platform` is a wheel platform tag such as linux_x86_64. */
-  interpreter: { implementation: string; version: string; tag: string; platform: string };
   interpreterConstraints: string[];
-  /** Sorted by name. */
-  artifacts: LockedArtifact[];
+  /** The environments asked for, in order; `covered: false` for a default one that could not be satisfied. */
+  environments: Array<LockEnvironment & { covered: boolean }>;
+  /** Sorted by name, then version. */
+  packages: LockedPackage[];
 }
 
 /*
  * pylock.toml, as this plugin writes it (README, "The lock file"):
- *   lock-version, environments (one marker per locked environment), requires-python, created-by;
- *   [[packages]] name, version, and its file: `wheels = [one wheel]` or `sdist`, each with name,
- *   `url` (an index's file) or `path` (a local file, relative to the lock), size, hashes.sha256;
+ *   lock-version, environments (one marker per covered environment), requires-python, created-by;
+ *   [[packages]] name, version, `marker` when not every covered environment installs it, and its files:
+ *   `wheels = [...]` and/or `sdist`, each with name, `url` (an index's file) or `path` (a local file,
+ *   relative to the lock), size, hashes.sha256;
  *   [tool.pex-nx] requirements, pip-options, requirements-hash, interpreter-constraints, and
- *   [[tool.pex-nx.environments]] (implementation, python, tag, platform) — the environments asked for.
- * The environments are lists so that a lock can name several; this version locks and reads one.
+ *   [[tool.pex-nx.environments]] (platform, python, covered) — the environments asked for.
+ * A package's environments are read back by evaluating its marker against each covered environment.
+ * Version 0.3.0 wrote one environment as (implementation, python, tag, platform): still read.
  */
 
 const CREATED_BY = 'pex-nx';
 const TOOL = 'pex-nx';
 
-const MARKER_PLATFORMS: Array<[RegExp, string]> = [
-  [/^linux_(.+)$/, 'linux'],
-  [/^macosx_\d+_\d+_(arm64|x86_64)$/, 'darwin'],
-];
+/** The covered environments of a lock, in its order. */
+export const coveredEnvironments = (lock: Lockfile): LockEnvironment[] =>
+  lock.environments.filter((e) => e.covered).map(({ platform, python }) => ({ platform, python }));
 
-/** The PEP 508 marker of one locked environment, evaluated by readers (pex, uv, pip) against their target. */
-export function environmentMarker(interpreter: Lockfile['interpreter']): string {
-  const clauses: string[] = [];
-  for (const [pattern, sysPlatform] of MARKER_PLATFORMS) {
-    const machine = pattern.exec(interpreter.platform)?.[1];
-    if (machine) clauses.push(`sys_platform == "${sysPlatform}"`, `platform_machine == "${machine}"`);
-  }
-  if (interpreter.implementation === 'cpython') clauses.push('platform_python_implementation == "CPython"');
-  clauses.push(`python_version == "${interpreter.version}"`);
-  return clauses.join(' and ');
+/** Every file of the lock, each once, in package order. */
+export function lockedFiles(lock: Lockfile): LockedArtifact[] {
+  const seen = new Set<string>();
+  return lock.packages.flatMap((p) => p.files).filter((f) => !seen.has(f.sha256 + f.filename) && !!seen.add(f.sha256 + f.filename));
 }
+
+/** `>=3.9,<3.14` (with `!=3.X.*` for a minor in between that is not covered) for the covered minors. */
+export function requiresPython(minors: string[]): string {
+  const numbers = [...new Set(minors.map((m) => Number(m.split('.')[1])))].sort((a, b) => a - b);
+  if (!numbers.length) return '>=3';
+  const [low, high] = [numbers[0], numbers[numbers.length - 1]];
+  const gaps = Array.from({ length: high - low + 1 }, (_, i) => low + i).filter((m) => !numbers.includes(m));
+  return [`>=3.${low}`, `<3.${high + 1}`, ...gaps.map((m) => `!=3.${m}.*`)].join(',');
+}
+
+/** A wheel platform tag of version 0.3.0's single environment → the platform it is. */
+function platformOfTag(tag: string): Platform | null {
+  const linux = /^(?:many)?linux[_\d]*_(x86_64|aarch64)$/.exec(tag);
+  const mac = /^macosx_\d+_\d+_(arm64|x86_64)$/.exec(tag);
+  const platform = linux ? `linux_${linux[1]}` : mac ? `macos_${mac[1]}` : '';
+  return isPlatform(platform) ? platform : null;
+}
+
+/** A single-environment lock (the JSON lock, version 0.3.0's pylock.toml) in the multi-environment model. */
+export function singleEnvironment(interpreter: { platform: string; version: string }, at: string): LockEnvironment & { covered: boolean } {
+  const platform = platformOfTag(interpreter.platform);
+  if (!platform) throw new Malformed(`${at}.platform '${interpreter.platform}' is none of ${PLATFORMS.join(', ')}`);
+  return { platform, python: interpreter.version, covered: true };
+}
+
+const compareVersions = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
+const byNameAndVersion = (a: LockedPackage, b: LockedPackage) =>
+  a.name < b.name ? -1 : a.name > b.name ? 1 : compareVersions(a.version, b.version);
+
+/** `7 distributions for 20 environments` (or `for linux_x86_64-cp311`): what a lock line says it locked. */
+export function lockSummary(lock: Lockfile): string {
+  const covered = coveredEnvironments(lock);
+  const names = new Set(lock.packages.map((p) => p.name)).size;
+  return `${names} distributions for ${covered.length === 1 ? environmentId(covered[0]) : `${covered.length} environments`}`;
+}
+
+/** A package's files in the lock's order: wheels by file name, then the sdist. */
+export const orderFiles = (files: LockedArtifact[]) =>
+  [...files].sort(
+    (a, b) => Number(!a.filename.endsWith('.whl')) - Number(!b.filename.endsWith('.whl')) || (a.filename < b.filename ? -1 : 1),
+  );
+
+/** Packages in the lock's order: by name, then version. */
+export const sortPackages = (packages: LockedPackage[]) => [...packages].sort(byNameAndVersion);
 
 function fileOf(table: Record<string, unknown>, at: string, name: string, version: string): LockedArtifact {
   const filename = field<string>(table.name, `${at}.name`, 'a file name', isString);
@@ -161,43 +212,80 @@ function validatePylock(data: Record<string, unknown>): Lockfile {
     isStringList,
   );
   checkConstraints(interpreterConstraints, `${at}.interpreter-constraints`);
-  const environments = field<unknown[]>(
-    own.environments,
-    `${at}.environments`,
-    'a list of one environment table (this version of the plugin locks one)',
-    (v) => isTableList(v) && (v as unknown[]).length === 1,
-  );
-  const env = environments[0] as Record<string, unknown>;
-  const interpreter = {
-    implementation: field<string>(env.implementation, `${at}.environments[0].implementation`, 'a string', isString),
-    version: field<string>(
-      env.python,
-      `${at}.environments[0].python`,
-      "a 'major.minor' string",
-      (v) => typeof v === 'string' && /^\d+\.\d+$/.test(v),
-    ),
-    tag: field<string>(env.tag, `${at}.environments[0].tag`, 'a string', isString),
-    platform: field<string>(env.platform, `${at}.environments[0].platform`, 'a string', isString),
-  };
-  const packages = field<unknown[]>(data.packages ?? [], 'packages', 'a list of tables', isTableList);
-  const artifacts = packages.map((item, i): LockedArtifact => {
-    const p = item as Record<string, unknown>;
-    const at = `packages[${i}]`;
-    const name = field<string>(p.name, `${at}.name`, 'a string', isString);
-    const version = field<string>(p.version, `${at}.version`, 'a string', isString);
-    if (p.marker !== undefined) throw new Malformed(`${at} (${name}) has a marker, which this version of the plugin does not evaluate`);
-    const wheels = field<unknown[]>(p.wheels ?? [], `${at}.wheels`, 'a list of tables', isTableList);
-    const sdist = p.sdist === undefined ? [] : [field<Record<string, unknown>>(p.sdist, `${at}.sdist`, 'a table', isObject)];
-    if (wheels.length + sdist.length !== 1) {
-      throw new Malformed(
-        `${at} (${name}) must lock exactly one file, a wheel or an sdist (this version of the plugin locks one environment)`,
-      );
+  const environments = readEnvironments(own.environments, `${at}.environments`);
+  const covered = environments.filter((e) => e.covered);
+  if (!covered.length) throw new Malformed(`${at}.environments must have a covered environment`);
+  const list = field<unknown[]>(data.packages ?? [], 'packages', 'a list of tables', isTableList);
+  const packages = list.map((item, i) => readPackage(item as Record<string, unknown>, `packages[${i}]`, covered));
+  const seen = new Map<string, string>();
+  for (const p of packages) {
+    for (const id of p.environments) {
+      const key = `${p.name} ${id}`;
+      if (seen.has(key)) throw new Malformed(`${p.name} ${seen.get(key)} and ${p.version} are both locked for ${id}: keep one`);
+      seen.set(key, p.version);
     }
-    return wheels.length
-      ? fileOf(wheels[0] as Record<string, unknown>, `${at}.wheels[0]`, name, version)
-      : fileOf(sdist[0], `${at}.sdist`, name, version);
+  }
+  return { requirements, pipOptions, requirementsHash: hash, interpreterConstraints, environments, packages: sortPackages(packages) };
+}
+
+/** [[tool.pex-nx.environments]]: (platform, python, covered), or version 0.3.0's one (implementation, python, tag, platform). */
+function readEnvironments(value: unknown, at: string): Lockfile['environments'] {
+  const tables = field<Array<Record<string, unknown>>>(
+    value,
+    at,
+    'a list of environment tables',
+    (v) => isTableList(v) && (v as []).length > 0,
+  );
+  const python = (env: Record<string, unknown>, i: number) =>
+    field<string>(env.python, `${at}[${i}].python`, "a 'major.minor' string", (v) => typeof v === 'string' && /^3\.\d+$/.test(v));
+  if (tables.length === 1 && tables[0].covered === undefined && tables[0].tag !== undefined) {
+    const env = tables[0];
+    field<string>(env.implementation, `${at}[0].implementation`, '"cpython"', (v) => v === 'cpython');
+    field<string>(env.tag, `${at}[0].tag`, 'a string', isString);
+    const platform = field<string>(env.platform, `${at}[0].platform`, 'a string', isString);
+    return [singleEnvironment({ platform, version: python(env, 0) }, `${at}[0]`)];
+  }
+  const environments = tables.map((env, i) => ({
+    platform: field<Platform>(
+      env.platform,
+      `${at}[${i}].platform`,
+      `one of ${PLATFORMS.join(', ')}`,
+      (v) => typeof v === 'string' && isPlatform(v),
+    ),
+    python: python(env, i),
+    covered: field<boolean>(env.covered, `${at}[${i}].covered`, 'true or false', (v) => typeof v === 'boolean'),
+  }));
+  const ids = environments.map(environmentId);
+  const twice = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (twice) throw new Malformed(`${at} names ${twice} twice: keep one`);
+  return environments;
+}
+
+function readPackage(p: Record<string, unknown>, at: string, covered: LockEnvironment[]): LockedPackage {
+  const name = field<string>(p.name, `${at}.name`, 'a string', isString);
+  const version = field<string>(p.version, `${at}.version`, 'a string', isString);
+  let environments = covered.map(environmentId);
+  if (p.marker !== undefined) {
+    const marker = field<string>(p.marker, `${at}.marker`, 'a PEP 508 marker string', isString);
+    try {
+      environments = covered.filter((e) => evaluateMarker(marker, markerValues(e))).map(environmentId);
+    } catch (e) {
+      throw new Malformed(`${at}.marker (${name}) is not a PEP 508 marker: ${(e as Error).message}`);
+    }
+    if (!environments.length) throw new Malformed(`${at}.marker (${name}) matches none of the locked environments`);
+  }
+  const wheels = field<unknown[]>(p.wheels ?? [], `${at}.wheels`, 'a list of tables', isTableList);
+  const sdist = p.sdist === undefined ? [] : [field<Record<string, unknown>>(p.sdist, `${at}.sdist`, 'a table', isObject)];
+  if (wheels.length + sdist.length === 0) throw new Malformed(`${at} (${name}) must lock a file: wheels or an sdist`);
+  const files = [
+    ...wheels.map((w, i) => fileOf(w as Record<string, unknown>, `${at}.wheels[${i}]`, name, version)),
+    ...sdist.map((t) => fileOf(t, `${at}.sdist`, name, version)),
+  ];
+  files.forEach((f, i) => {
+    const isWheel = f.filename.endsWith('.whl');
+    if (isWheel !== i < wheels.length) throw new Malformed(`${at} (${name}) lists ${f.filename} as ${isWheel ? 'an sdist' : 'a wheel'}`);
   });
-  return { requirements, pipOptions, requirementsHash: hash, interpreter, interpreterConstraints, artifacts };
+  return { name, version, environments, files };
 }
 
 /** A pylock.toml's text → the lock; throws one-line PexErrors naming `where`. */
@@ -210,20 +298,22 @@ export function parsePylock(text: string, where: string): Lockfile {
     const why = String((err as Error).message)
       .split('\n')[0]
       .replace(/^Invalid TOML document: /, '');
-    throw new PexError(`${where}${line}: not valid TOML (${why}): fix it or run the lock target to regenerate it`);
+    throw new PexError(`not valid TOML (${why})`, `${where}${line}`, 'fix it, or run the lock target to regenerate it');
   }
   try {
     return validatePylock(data);
   } catch (err) {
-    if (err instanceof Malformed) throw new PexError(`${where}: ${err.message}: run the lock target to regenerate it`);
+    if (err instanceof Malformed) throw new PexError(err.message, where, 'run the lock target to regenerate it');
     throw err;
   }
 }
 
 /** Reads a pylock.toml, or a `pex.lock.json` of an earlier version of the plugin (by its name). */
 export function readLockfile(file: string): Lockfile {
-  if (!existsSync(file)) throw new PexError(`${file} does not exist: run the lock target to create it`);
-  if (!statSync(file).isFile()) throw new PexError(`${file} is not a file: point the lockFile option at the lock, or run the lock target`);
+  if (!existsSync(file)) throw new PexError('the lock does not exist', file, 'run the lock target to create it');
+  if (!statSync(file).isFile()) {
+    throw new PexError('the lock is not a file', file, 'point the lockFile option at the lock, or run the lock target');
+  }
   const text = readFileSync(file, 'utf8');
   return isLegacyLock(file) ? parseLegacyJsonLock(text, file) : parsePylock(text, file);
 }
@@ -240,28 +330,41 @@ export function legacyLockBeside(file: string): string | null {
   return existsSync(legacy) ? legacy : null;
 }
 
-const byName = (a: LockedArtifact, b: LockedArtifact) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+function fileTable(a: LockedArtifact) {
+  if (a.path === undefined && !HTTP_URL.test(stripCredentials(a.url ?? ''))) {
+    throw new PexError(
+      `${a.filename} is locked as ${a.url}`,
+      'the lock records a local file by its path relative to the lock',
+      'run the lock target',
+    );
+  }
+  return {
+    name: a.filename,
+    ...(a.path !== undefined ? { path: a.path } : { url: stripCredentials(a.url!) }),
+    ...(a.size !== undefined ? { size: a.size } : {}),
+    hashes: { sha256: a.sha256 },
+  };
+}
 
-/** The file's exact content: fixed key order, packages sorted by name, final newline, no credentials. */
+/** The file's exact content: fixed key order, packages sorted by name and version, final newline, no credentials. */
 export function formatLockfile(lock: Lockfile): string {
-  const packages = [...lock.artifacts].sort(byName).map((a) => {
-    if (a.path === undefined && !HTTP_URL.test(stripCredentials(a.url ?? ''))) {
-      throw new PexError(
-        `${a.filename}: a lock records a local file by its path relative to the lock, not as ${a.url}: run the lock target`,
-      );
-    }
-    const file = {
-      name: a.filename,
-      ...(a.path !== undefined ? { path: a.path } : { url: stripCredentials(a.url!) }),
-      ...(a.size !== undefined ? { size: a.size } : {}),
-      hashes: { sha256: a.sha256 },
+  const covered = coveredEnvironments(lock);
+  const packages = sortPackages(lock.packages).map((p) => {
+    const marker = packageMarker(p.environments, covered);
+    const wheels = orderFiles(p.files.filter((f) => !parseSdistName(f.filename)));
+    const sdist = p.files.find((f) => parseSdistName(f.filename));
+    return {
+      name: p.name,
+      version: p.version,
+      ...(marker ? { marker } : {}),
+      ...(wheels.length ? { wheels: wheels.map(fileTable) } : {}),
+      ...(sdist ? { sdist: fileTable(sdist) } : {}),
     };
-    return { name: a.name, version: a.version, ...(parseSdistName(a.filename) ? { sdist: file } : { wheels: [file] }) };
   });
   const document = {
     'lock-version': '1.0',
-    environments: [environmentMarker(lock.interpreter)],
-    'requires-python': `==${lock.interpreter.version}.*`,
+    environments: covered.map(environmentMarker),
+    'requires-python': requiresPython(covered.map((e) => e.python)),
     'created-by': CREATED_BY,
     packages,
     tool: {
@@ -270,14 +373,7 @@ export function formatLockfile(lock: Lockfile): string {
         'pip-options': lock.pipOptions.map(stripCredentials),
         'requirements-hash': lock.requirementsHash,
         'interpreter-constraints': lock.interpreterConstraints,
-        environments: [
-          {
-            implementation: lock.interpreter.implementation,
-            python: lock.interpreter.version,
-            tag: lock.interpreter.tag,
-            platform: lock.interpreter.platform,
-          },
-        ],
+        environments: lock.environments.map(({ platform, python, covered }) => ({ platform, python, covered })),
       },
     },
   };
@@ -293,6 +389,6 @@ export function writeLockfile(file: string, lock: Lockfile): void {
 
 export function assertLockFresh(lock: Lockfile, reqs: Requirements, lockPath: string, fix: string): void {
   if (lock.requirementsHash !== requirementsHash(reqs)) {
-    throw new PexError(`${lockPath} is stale: requirements.txt changed since it was locked; run ${fix}`);
+    throw new PexError('the lock is stale: requirements.txt changed since it was locked', lockPath, `run ${fix}`);
   }
 }

@@ -28,7 +28,11 @@ const CLAUSE = /^(~=|===|==|!=|<=|>=|<|>)\s*(\S+)$/;
 const RELEASE = /^\d+(\.\d+)*$/;
 
 function invalid(s: string, why: string): PexError {
-  return new PexError(`interpreter constraint '${s}' is invalid: ${why}; write it like '>=3.9,<3.14' or 'CPython==3.11.*'`);
+  return new PexError(
+    `interpreter constraint '${s}' is invalid: ${why}`,
+    'interpreterConstraints (pex:tool --python)',
+    "write it like '>=3.9,<3.14' or 'CPython==3.11.*'",
+  );
 }
 
 function parseClause(s: string, raw: string): Clause {

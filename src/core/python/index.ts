@@ -1,2 +1,3 @@
 export * from './constraints';
 export * from './interpreters';
+export * from './environments';

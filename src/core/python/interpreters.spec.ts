@@ -62,8 +62,8 @@ describe('inspectInterpreter', () => {
   });
 
   it('rejects what is not a Python', async () => {
-    await expect(inspectInterpreter('/bin/echo')).rejects.toThrow(/is not a Python interpreter/);
-    await expect(inspectInterpreter(path.join(bin, 'python3.13'))).rejects.toThrow(/is not a working Python \(exit 127: broken shim\)/);
+    await expect(inspectInterpreter('/bin/echo')).rejects.toThrow(/^not a Python interpreter/);
+    await expect(inspectInterpreter(path.join(bin, 'python3.13'))).rejects.toThrow(/^not a working Python \(exit 127: broken shim\), /);
     await expect(inspectInterpreter(path.join(bin, 'missing'))).rejects.toThrow(PexError);
   });
 });
@@ -83,7 +83,7 @@ describe('findInterpreter', () => {
     const error = await findInterpreter({ constraints: ['>=3.14'], env: env() }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PexError);
     expect((error as Error).message).toBe(
-      'no interpreter on PATH satisfies CPython >=3.14 (found: python3 (cpython 3.11.0), python (cpython 2.7.18)): ' +
+      'no interpreter satisfies CPython >=3.14 (found: python3 (cpython 3.11.0), python (cpython 2.7.18)), PATH: ' +
         "install one, choose one with the lock target's python option (or PEX_PYTHON), or change the constraints (the " +
         "lock target's interpreterConstraints, which pex:tool --python sets)",
     );
@@ -94,13 +94,13 @@ describe('findInterpreter', () => {
     const error = await findInterpreter({ env: { PATH: empty } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PexError);
     expect((error as Error).message).toBe(
-      "no interpreter on PATH satisfies CPython >= 3.8 (found: none): install one, choose one with the lock target's " +
+      "no interpreter satisfies CPython >= 3.8 (found: none), PATH: install one, choose one with the lock target's " +
         "python option (or PEX_PYTHON), or change the constraints (the lock target's interpreterConstraints, which " +
         'pex:tool --python sets)',
     );
     const missing = await findInterpreter({ python: '/nonexistent/python3', env: { PATH: empty } }).catch((e: unknown) => e);
     expect((missing as Error).message).toBe(
-      "python '/nonexistent/python3' was not found: install it, or set python to another interpreter",
+      "'/nonexistent/python3' was not found, python: install it, or set python to another interpreter",
     );
   });
 
@@ -114,10 +114,12 @@ describe('findInterpreter', () => {
     expect((await findInterpreter({ env: { ...env(), PEX_PYTHON: 'python3.12' } })).version).toEqual([3, 12, 1]);
     expect((await findInterpreter({ python: path.join(bin, 'python3.9'), env: {} })).version).toEqual([3, 9, 0]);
     await expect(findInterpreter({ python: 'python3.9', constraints: ['>=3.10'], env: env() })).rejects.toThrow(
-      "python 'python3.9' cannot be used: cpython 3.9.0 does not satisfy >=3.10",
+      "'python3.9' cannot be used: cpython 3.9.0 does not satisfy >=3.10, python: set python",
     );
-    await expect(findInterpreter({ python: 'python9', env: env() })).rejects.toThrow("python 'python9' was not found on PATH");
-    await expect(findInterpreter({ env: { ...env(), PEX_PYTHON: 'python' } })).rejects.toThrow("PEX_PYTHON 'python' cannot be used");
+    await expect(findInterpreter({ python: 'python9', env: env() })).rejects.toThrow("'python9' was not found on PATH, python: install it");
+    await expect(findInterpreter({ env: { ...env(), PEX_PYTHON: 'python' } })).rejects.toThrow(
+      /^'python' cannot be used: .*, PEX_PYTHON: set PEX_PYTHON/,
+    );
   });
 });
 
@@ -169,8 +171,8 @@ describe('pyenv versions that are installed but not active', () => {
     const error = await findInterpreter({ constraints: ['>=3.14'], env: { PATH: shims } }).catch((e: unknown) => e);
     expect((error as Error).message).toMatch(
       new RegExp(
-        `^no interpreter on PATH or in ${root}/versions satisfies CPython >=3.14 \\(found: python3 \\(cpython ` +
-          `3\\.11\\.7\\)\\): install one, choose one with the lock target's python option`,
+        `^no interpreter satisfies CPython >=3.14 \\(found: python3 \\(cpython ` +
+          `3\\.11\\.7\\)\\), PATH and ${root}/versions: install one, choose one with the lock target's python option`,
       ),
     );
   });

@@ -42,13 +42,13 @@ async function probe(file: string): Promise<Interpreter> {
   const result = await run(file, ['-c', PROBE]);
   const lastLine = result.stderr.trim().split('\n').pop();
   if (result.code !== 0) {
-    throw new PexError(`${file} is not a working Python (exit ${result.code}${lastLine ? `: ${lastLine}` : ''}): pass another interpreter`);
+    throw new PexError(`not a working Python (exit ${result.code}${lastLine ? `: ${lastLine}` : ''})`, file, 'pass another interpreter');
   }
   let info: { executable?: unknown; version?: unknown; implementation?: unknown; platform?: unknown; pip?: unknown };
   try {
     info = JSON.parse(result.stdout);
   } catch {
-    throw new PexError(`${file} is not a Python interpreter (its output is not the probe's): pass another interpreter`);
+    throw new PexError("not a Python interpreter (its output is not the probe's)", file, 'pass another interpreter');
   }
   const version = info.version as Version;
   const implementation = String(info.implementation);
@@ -159,14 +159,18 @@ export async function findInterpreter(opts: FindInterpreterOptions): Promise<Int
     const file = locate(chosen, env);
     if (!file)
       throw new PexError(
-        `${source} '${chosen}' was not found${chosen.includes('/') ? '' : ' on PATH'}: install it, or set ${source} to another interpreter`,
+        `'${chosen}' was not found${chosen.includes('/') ? '' : ' on PATH'}`,
+        source,
+        `install it, or set ${source} to another interpreter`,
       );
     const interpreter = await inspectInterpreter(file);
     const why = unsuitable(interpreter, constraints);
     if (why) {
       throw new PexError(
-        `${source} '${chosen}' cannot be used: ${why}; set ${source} to another interpreter, or change the constraints ` +
-          `(the lock target's interpreterConstraints, which pex:tool --python sets)`,
+        `'${chosen}' cannot be used: ${why}`,
+        source,
+        `set ${source} to another interpreter, or change the constraints (the lock target's interpreterConstraints, which ` +
+          'pex:tool --python sets)',
       );
     }
     return interpreter;
@@ -189,8 +193,9 @@ export async function findInterpreter(opts: FindInterpreterOptions): Promise<Int
   const wanted = constraints.length ? `CPython ${constraints.join(' or ')}` : 'CPython >= 3.8';
   const root = pyenvRoot(env);
   throw new PexError(
-    `no interpreter on PATH${root ? ` or in ${root}/versions` : ''} satisfies ${wanted} (found: ` +
-      `${seen.join(', ') || 'none'}): install one, choose one with the lock target's python option (or PEX_PYTHON), or ` +
-      `change the constraints (the lock target's interpreterConstraints, which pex:tool --python sets)`,
+    `no interpreter satisfies ${wanted} (found: ${seen.join(', ') || 'none'})`,
+    `PATH${root ? ` and ${root}/versions` : ''}`,
+    "install one, choose one with the lock target's python option (or PEX_PYTHON), or change the constraints (the lock " +
+      "target's interpreterConstraints, which pex:tool --python sets)",
   );
 }

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { lockedFiles } from '../lock';
 import { inspectInterpreter, Interpreter } from '../python';
 import { parseRequirements } from '../requirements';
 import { resolve } from './resolve';
@@ -31,11 +32,17 @@ const lock = (env: NodeJS.ProcessEnv) =>
   resolve({
     interpreter,
     requirements: parseRequirements('pexnx-alpha\n', 'requirements.txt'),
+    // The interpreter's own environment and a foreign one: pip's configuration applies to both.
+    platforms: ['linux_x86_64', 'macos_arm64'],
+    interpreterConstraints: [`==${interpreter.version.slice(0, 2).join('.')}.*`],
     workspaceRoot: dir,
     cwd: dir,
     env,
   });
-const pinned = (l: Awaited<ReturnType<typeof lock>>) => l.artifacts.map((a) => `${a.name}==${a.version}`);
+const pinned = (l: Awaited<ReturnType<typeof lock>>) => {
+  expect(l.environments.every((e) => e.covered)).toBe(true);
+  return l.packages.map((p) => `${p.name}==${p.version}`);
+};
 
 describe("pip's configuration", () => {
   it('a pip.conf (PIP_CONFIG_FILE) with find-links and no-index', async () => {
@@ -56,7 +63,7 @@ describe("pip's configuration", () => {
     try {
       const l = await lock(isolatedPipEnv({ PIP_INDEX_URL: main.url, PIP_EXTRA_INDEX_URL: extra.url }));
       expect(pinned(l)).toEqual(['pexnx-alpha==1.0', 'pexnx-beta==1.0']);
-      expect(l.artifacts.map((a) => new URL(a.url!).origin)).toEqual([new URL(extra.url).origin, new URL(main.url).origin]);
+      expect(lockedFiles(l).map((a) => new URL(a.url!).origin)).toEqual([new URL(extra.url).origin, new URL(main.url).origin]);
     } finally {
       await main.close();
       await extra.close();

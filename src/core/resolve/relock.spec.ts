@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { PexError, silentReporter } from '../common';
 import { buildTestWheel, isolatedPipEnv, testPython } from '../testing/wheels';
+import { lockedFiles, Lockfile } from '../lock';
+import { findInterpreter, interpreterEnvironment } from '../python';
 import { lockTool } from '../workflows';
 
 // Relocking as `uv lock --upgrade-package` does: pins the requirements allow are kept.
@@ -25,11 +27,20 @@ const files = () => ({
   requirementsFile: path.join(workspace, 'tools', 'x', 'requirements.txt'),
   lockFile: path.join(workspace, 'tools', 'x', 'pylock.toml'),
 });
-const pinned = (lock: { artifacts: Array<{ name: string; version: string }> }) => lock.artifacts.map((a) => `${a.name}==${a.version}`);
+const pinned = (lock: Lockfile) => lock.packages.map((p) => `${p.name}==${p.version}`);
+// One environment, the interpreter's own: what is relocked does not depend on how many there are.
+let single: { platforms: string; interpreterConstraints: string[] };
+beforeAll(async () => {
+  const interpreter = await findInterpreter({ python: testPython });
+  single = {
+    platforms: interpreterEnvironment(interpreter)!.platform,
+    interpreterConstraints: [`==${interpreter.version.slice(0, 2).join('.')}.*`],
+  };
+});
 
 async function relock(requirements: string, upgrade = {}) {
   writeFileSync(files().requirementsFile, `--no-index\n--find-links ./wheels\n${requirements}\n`);
-  return lockTool({ ...files(), python: testPython, env, upgrade });
+  return lockTool({ ...files(), python: testPython, env, upgrade, ...single });
 }
 
 test('a relock keeps pins, --upgrade and upgradePackage move them, and each says what changed', async () => {
@@ -68,8 +79,8 @@ test('an upgradePackage the lock does not hold is one line, and the lock is left
   const error = await relock('pexnx-alpha', { packages: ['pexnx-alfa'] }).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(PexError);
   expect((error as Error).message).toBe(
-    'upgradePackage pexnx-alfa: not in tools/x/pylock.toml (locked: pexnx-alpha, pexnx-beta); check the spelling, or ' +
-      'add it to requirements.txt',
+    'upgradePackage pexnx-alfa is not in the lock (locked: pexnx-alpha, pexnx-beta), tools/x/pylock.toml: check the ' +
+      'spelling, or add it to requirements.txt',
   );
   expect(readFileSync(files().lockFile, 'utf8')).toBe(before);
 });
@@ -83,16 +94,16 @@ test('the next lock converts a pex.lock.json of an earlier version: its pins sta
     requirements: lock.requirements,
     pipOptions: lock.pipOptions,
     requirementsHash: lock.requirementsHash,
-    interpreter: lock.interpreter,
+    interpreter: { implementation: 'cpython', version: lock.environments[0].python, tag: 'cp3x', platform: lock.environments[0].platform },
     interpreterConstraints: lock.interpreterConstraints,
-    artifacts: lock.artifacts.map(({ path: p, size: _, ...a }) => ({ ...a, url: `file:tools/x/${p}` })),
+    artifacts: lockedFiles(lock).map(({ path: p, size: _, ...a }) => ({ ...a, url: `file:tools/x/${p}` })),
   };
   rmSync(files().lockFile);
   writeFileSync(legacyFile, JSON.stringify(legacy, null, 2));
   const lines: string[] = [];
   const report = { ...silentReporter, info: (line: string) => void lines.push(line) };
   writeFileSync(files().requirementsFile, '--no-index\n--find-links ./wheels\npexnx-alpha\n');
-  const converted = await lockTool({ ...files(), lockFile: legacyFile, python: testPython, env, report });
+  const converted = await lockTool({ ...files(), lockFile: legacyFile, python: testPython, env, report, ...single });
   expect(converted.lockFile).toBe(files().lockFile);
   expect(pinned(converted.lock)).toEqual(pinned(lock));
   expect(converted.changes).toEqual([]);

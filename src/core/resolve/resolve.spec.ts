@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { PexError } from '../common';
 import { sha256File } from '../common';
-import { formatLockfile } from '../lock';
-import { inspectInterpreter, Interpreter } from '../python';
+import { formatLockfile, lockedFiles, Lockfile } from '../lock';
+import { environmentId, inspectInterpreter, Interpreter, interpreterEnvironment } from '../python';
 import { parseRequirements, requirementsHash } from '../requirements';
 import { resolve } from './resolve';
 import { serveWheels } from '../testing/httpServer';
@@ -33,11 +33,19 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(workspace, { recursive: true, force: true }));
 
+/** The interpreter's own environment only, as a lock of one environment. */
+const own = () => ({
+  platforms: [interpreterEnvironment(interpreter)!.platform],
+  interpreterConstraints: [`==${interpreter.version.slice(0, 2).join('.')}.*`],
+});
+const ownId = () => environmentId(interpreterEnvironment(interpreter)!);
+const artifactsOf = (lock: Lockfile) => lockedFiles(lock);
+
 const lockOf = (text: string, extra: { cwd?: string; index?: { findLinks?: string[]; noIndex?: boolean } } = {}) =>
   resolve({
     interpreter,
     requirements: parseRequirements(text, 'requirements.txt'),
-    interpreterConstraints: ['>=3.8'],
+    ...own(),
     workspaceRoot: workspace,
     cwd: extra.cwd ?? path.join(workspace, 'tools', 'x'),
     index: extra.index,
@@ -48,7 +56,7 @@ describe('resolve', () => {
   it('locks exact versions with sha256, local files as paths relative to the lock', async () => {
     const text = '--no-index\n--find-links ./wheels\nPexNX_Alpha\n';
     const lock = await lockOf(text);
-    expect(lock.artifacts).toEqual([
+    expect(artifactsOf(lock)).toEqual([
       {
         name: 'pexnx-alpha',
         version: '1.0',
@@ -70,34 +78,36 @@ describe('resolve', () => {
       requirements: ['pexnx-alpha'],
       pipOptions: ['--no-index', '--find-links ./wheels'],
       requirementsHash: requirementsHash(parseRequirements(text, 'r')),
-      interpreter: { implementation: 'cpython', version: interpreter.version.slice(0, 2).join('.'), tag: interpreter.tag },
-      interpreterConstraints: ['>=3.8'],
+      interpreterConstraints: own().interpreterConstraints,
+      environments: [{ ...interpreterEnvironment(interpreter), covered: true }],
     });
-    expect(lock.interpreter.platform).toMatch(/^[a-z0-9_]+$/);
+    expect(lock.packages.every((p) => p.environments.join() === ownId())).toBe(true);
   });
 
   it('takes index options from the target, with find-links relative to the workspace root', async () => {
     const lock = await lockOf('pexnx-alpha\npexnx-beta<2\n', { cwd: tmpdir(), index: { noIndex: true, findLinks: ['tools/x/wheels'] } });
-    expect(lock.artifacts.map((a) => `${a.name}==${a.version}`)).toEqual(['pexnx-alpha==1.0', 'pexnx-beta==1.0']);
+    expect(artifactsOf(lock).map((a) => `${a.name}==${a.version}`)).toEqual(['pexnx-alpha==1.0', 'pexnx-beta==1.0']);
   });
 
   it('says which requirement has no wheel or sdist', async () => {
     const error = await lockOf('--no-index\n--find-links ./wheels\npexnx-nothing\n').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PexError);
-    expect((error as Error).message).toMatch(new RegExp(`^pexnx-nothing has no wheel or sdist for ${interpreter.tag} .*build a wheel`));
+    expect((error as Error).message).toMatch(new RegExp(`^pexnx-nothing has no wheel or sdist for ${ownId()} .*build a wheel`));
   });
 
   it('reports an sdist that pip cannot build in one line', async () => {
     const error = await lockOf('--no-index\n--find-links ./wheels\npexnx-gamma\n').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PexError);
-    expect((error as Error).message).toMatch(/^pip could not resolve the requirements for .*; fix requirements.txt/);
+    expect((error as Error).message).toMatch(/^pip could not resolve the requirements for linux_\w+-cp3\d+: .*: fix requirements.txt/);
     expect((error as Error).message).not.toContain('\n');
   });
 
   it("reports pip's resolution failure in one line", async () => {
     const error = await lockOf('--no-index\n--find-links ./wheels\npexnx-alpha\npexnx-beta<1\n').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PexError);
-    expect((error as Error).message).toMatch(/^pip could not resolve the requirements for .*: .*pexnx-beta.*; fix requirements.txt/);
+    expect((error as Error).message).toMatch(
+      /^pip could not resolve the requirements for \w+-cp3\d+: .*pexnx-beta.*: fix requirements.txt/,
+    );
     expect((error as Error).message).not.toContain('\n');
   });
 
@@ -108,8 +118,8 @@ describe('resolve', () => {
       const text = formatLockfile(lock);
       expect(text).not.toContain('s3cret');
       expect(lock.pipOptions).toEqual(['--no-index', `--find-links http://127.0.0.1:${server.port}/`]);
-      expect(lock.artifacts[0].url).toBe(`http://127.0.0.1:${server.port}/pexnx_alpha-1.0-py3-none-any.whl`);
-      expect(lock.artifacts[0].sha256).toBe(await sha256File(path.join(wheels, 'pexnx_alpha-1.0-py3-none-any.whl')));
+      expect(artifactsOf(lock)[0].url).toBe(`http://127.0.0.1:${server.port}/pexnx_alpha-1.0-py3-none-any.whl`);
+      expect(artifactsOf(lock)[0].sha256).toBe(await sha256File(path.join(wheels, 'pexnx_alpha-1.0-py3-none-any.whl')));
     } finally {
       await server.close();
     }
@@ -142,11 +152,12 @@ sys.exit(code)
       const lock = await resolve({
         interpreter: { ...interpreter, path: wrapper },
         requirements: parseRequirements(`--no-index\n--find-links ./wheels\npexnx-delta\n`, 'r'),
+        ...own(),
         workspaceRoot: workspace,
         cwd: path.join(workspace, 'tools', 'x'),
         env: isolatedPipEnv({ PIP_FIND_LINKS: `http://me:pw@127.0.0.1:${server.port}/` }),
       });
-      expect(lock.artifacts.map((a) => [a.url ?? a.path, a.sha256])).toEqual([
+      expect(artifactsOf(lock).map((a) => [a.url ?? a.path, a.sha256])).toEqual([
         ['wheels/pexnx_beta-2.0-py3-none-any.whl', await sha256File(path.join(wheels, 'pexnx_beta-2.0-py3-none-any.whl'))],
         [`http://127.0.0.1:${server.port}/pexnx_delta-1.0-py3-none-any.whl`, await sha256File(delta)],
       ]);
@@ -159,13 +170,13 @@ sys.exit(code)
     const reqs = parseRequirements('x\n', 'r');
     const old = { ...interpreter, path: '/opt/py/bin/python3', pip: '22.1.2' };
     await expect(resolve({ interpreter: old, requirements: reqs, workspaceRoot: workspace, cwd: workspace })).rejects.toThrow(
-      '/opt/py/bin/python3 (Python ' +
+      'the interpreter has pip 22.1.2, but locking needs pip >= 22.2, /opt/py/bin/python3 (Python ' +
         interpreter.version.join('.') +
-        ") has pip 22.1.2, but locking needs pip >= 22.2: run '/opt/py/bin/python3 -m pip install --upgrade pip'",
+        "): run '/opt/py/bin/python3 -m pip install --upgrade pip'",
     );
     const none = { ...interpreter, pip: null };
     await expect(resolve({ interpreter: none, requirements: reqs, workspaceRoot: workspace, cwd: workspace })).rejects.toThrow(
-      /has no pip: run '.* -m ensurepip --upgrade'/,
+      /^the interpreter has no pip, .*: run '.* -m ensurepip --upgrade'/,
     );
   });
 
@@ -182,7 +193,7 @@ sys.exit(code)
     expect(error).toBeInstanceOf(PexError);
     expect((error as Error).message).toMatch(
       new RegExp(
-        `^${venv}/bin/python[0-9.]* \\(Python [0-9.]+\\) has no pip: run '${venv}/bin/python[0-9.]* -m ensurepip ` +
+        `^the interpreter has no pip, ${venv}/bin/python[0-9.]* \\(Python [0-9.]+\\): run '${venv}/bin/python[0-9.]* -m ensurepip ` +
           `--upgrade', or choose another interpreter with the python option$`,
       ),
     );

@@ -1,7 +1,9 @@
 import type { ExecutorContext } from '@nx/devkit';
 import * as path from 'node:path';
 import { PexError } from '../../core/common';
+import { lockSummary } from '../../core/lock';
 import { lockTool } from '../../core/workflows';
+import { pluginOptionsOf } from '../../plugins/options';
 import { indexOptions, runExecutorBody, toolTarget } from '../context';
 import type { LockExecutorSchema } from './schema';
 
@@ -23,6 +25,7 @@ export default async function lockExecutor(options: LockExecutorSchema, context:
       lockFile: target.resolvePath(options.lockFile),
       python: options.python,
       interpreterConstraints: options.interpreterConstraints,
+      platforms: options.platforms ?? pluginOptionsOf(context.nxJsonConfiguration).platforms,
       index: indexOptions(options, context),
       upgrade: { all: options.upgrade, packages },
       report,
@@ -32,10 +35,7 @@ export default async function lockExecutor(options: LockExecutorSchema, context:
         ? `${changes.length} ${changes.length === 1 ? 'change' : 'changes'}:`
         : 'unchanged'
       : 'new lock:';
-    report.info(
-      `locked ${lock.artifacts.length} distributions for ${lock.interpreter.tag} into ` +
-        `${path.relative(target.workspaceRoot, lockFile)}, ${summary}`,
-    );
+    report.info(`locked ${lockSummary(lock)} into ` + `${path.relative(target.workspaceRoot, lockFile)}, ${summary}`);
     for (const change of changes) report.info(`  ${change}`);
   });
 }

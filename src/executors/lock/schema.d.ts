@@ -3,6 +3,7 @@ export interface LockExecutorSchema {
   lockFile: string;
   python?: string;
   interpreterConstraints?: string[];
+  platforms?: string | string[];
   indexUrl?: string;
   extraIndexUrls?: string[];
   findLinks?: string[];

@@ -1,15 +1,10 @@
 import type { ExecutorContext } from '@nx/devkit';
 import * as path from 'node:path';
+import { parsePlatforms } from '../../core/python';
 import { buildTool } from '../../core/workflows';
 import { pluginVersion } from '../../version';
 import { indexOptions, runExecutorBody, toolTarget } from '../context';
 import type { PexExecutorSchema } from './schema';
-
-/** A comma list (as typed on the command line) or an array, as the lock target's `platforms`. */
-function platformList(value: PexExecutorSchema['platforms']): string[] | undefined {
-  if (value === undefined) return undefined;
-  return (Array.isArray(value) ? value : [value]).flatMap((item) => item.split(',').map((name) => name.trim())).filter(Boolean);
-}
 
 export default async function pexExecutor(options: PexExecutorSchema, context: ExecutorContext) {
   return runExecutorBody(async (report) => {
@@ -23,7 +18,7 @@ export default async function pexExecutor(options: PexExecutorSchema, context: E
       entryPoint: options.entryPoint,
       sourcesDir: target.resolvePath(options.sources),
       python: options.python,
-      platforms: platformList(options.platforms),
+      platforms: options.platforms === undefined ? undefined : parsePlatforms(options.platforms, `${target.projectName}:pex platforms`),
       // The plugin's index options in nx.json: where a locked file that moved is looked for.
       index: indexOptions({}, context),
       report,

@@ -58,12 +58,13 @@ describe('the pylock-toml migration', () => {
     expect(tree.exists('tools/black/pex.lock.json')).toBe(false);
     const text = tree.read('tools/black/pylock.toml', 'utf8')!;
     const lock = parsePylock(text, 'tools/black/pylock.toml');
-    expect(lock.artifacts.map((a) => [a.name, a.version, a.sha256])).toEqual([
+    expect(lock.packages.map((p) => [p.name, p.version, p.files[0].sha256])).toEqual([
       ['black', '23.1.0', sha('a')],
       ['click', '8.1.3', sha('b')],
     ]);
     expect(lock.requirementsHash).toBe(requirementsHash(reqs));
     expect(lock.interpreterConstraints).toEqual(['>=3.9,<3.14']);
+    expect(lock.environments).toEqual([{ platform: 'linux_x86_64', python: '3.11', covered: true }]);
     // The workspace-relative file: URL becomes a path relative to the lock, as PEP 751 has it.
     expect((parse(text) as any).packages[0].wheels[0].path).toBe('../../wheels/black-23.1.0-py3-none-any.whl');
     expect(readProjectConfiguration(tree, 'black').targets!.lock.options).toEqual({

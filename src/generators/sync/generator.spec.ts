@@ -20,9 +20,9 @@ describe('pex:sync', () => {
       requirements: reqs.requirements,
       pipOptions: reqs.pipOptions,
       requirementsHash: requirementsHash(reqs),
-      interpreter: { implementation: 'cpython', version: '3.11', tag: 'cp311', platform: 'linux_x86_64' },
       interpreterConstraints,
-      artifacts: [],
+      environments: [{ platform: 'linux_x86_64', python: '3.11', covered: true }],
+      packages: [],
     });
   };
 

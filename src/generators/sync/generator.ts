@@ -55,9 +55,10 @@ export async function syncGenerator(tree: Tree): Promise<SyncGeneratorResult> {
         cwd: path.join(tree.root, project.root),
         lockDir: path.join(tree.root, project.root),
         // As the lock target does: every pin the requirements still allow is kept.
-        pins: keptPins(lock ?? null, {}),
+        pins: (environment) => keptPins(lock ?? null, {}, environment),
         python: options.python,
         interpreterConstraints: constraints,
+        platforms: options.platforms ?? pluginOptions.platforms,
         index: { ...indexOptionsOf(pluginOptions), ...indexOptionsOf(options) },
       });
       tree.write(`${project.root}/${LOCK_FILE}`, formatLockfile(fresh));

@@ -38,6 +38,11 @@ describe('pex:tool input validation', () => {
     ],
     ['bad interpreter constraints', { name: 'black', python: '>>3.9' }, /./],
     [
+      'an unknown platform',
+      { name: 'black', platforms: 'linux_x86_64,darwin' },
+      /^unknown platform 'darwin', --platforms: use some of linux_x86_64, linux_aarch64, macos_arm64, macos_x86_64/,
+    ],
+    [
       'a directory outside the workspace',
       { name: 'ev', directory: '../../evil' },
       /^'\.\.\/\.\.\/evil' is outside the workspace, --directory: give a folder inside it, e.g. tools\/ev$/,

@@ -12,9 +12,9 @@ import {
 } from '@nx/devkit';
 import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { normalizeConstraint, parseConstraint } from '../../core/python';
+import { normalizeConstraint, parseConstraint, parsePlatforms } from '../../core/python';
 import { createReporter, PexError } from '../../core/common';
-import { writeLockfile } from '../../core/lock';
+import { lockSummary, writeLockfile } from '../../core/lock';
 import { parseRequirement, parseRequirements } from '../../core/requirements';
 import { assertScriptExists, fetchLockedWheels, resolveRequirements } from '../../core/workflows';
 import { availableScripts } from '../../core/wheel';
@@ -30,6 +30,8 @@ interface NormalizedOptions {
   script?: string;
   entryPoint?: string;
   constraints: string[];
+  /** The platforms given with --platforms, checked. */
+  platforms?: string[];
   tags: string[];
 }
 
@@ -88,11 +90,12 @@ function normalize(tree: Tree, options: ToolGeneratorSchema): NormalizedOptions 
   }
   const constraints = options.python ? [normalizeConstraint(options.python)] : [];
   constraints.forEach((c) => parseConstraint(c));
+  const platforms = options.platforms === undefined ? undefined : parsePlatforms(options.platforms, '--platforms');
   const tags = (options.tags ?? '')
     .split(',')
     .map((t) => t.trim())
     .filter(Boolean);
-  return { name, directory, requirements, script: options.script, entryPoint: options.entryPoint, constraints, tags };
+  return { name, directory, requirements, script: options.script, entryPoint: options.entryPoint, constraints, platforms, tags };
 }
 
 /**
@@ -135,7 +138,11 @@ export async function toolGenerator(tree: Tree, options: ToolGeneratorSchema): P
   const requirements = parseRequirements(requirementsText, requirementsFile);
 
   const targets: Record<string, TargetConfiguration> = {};
-  if (o.constraints.length) targets[names.lockTargetName] = { options: { interpreterConstraints: o.constraints } };
+  const lockOptions = {
+    ...(o.constraints.length ? { interpreterConstraints: o.constraints } : {}),
+    ...(o.platforms ? { platforms: o.platforms } : {}),
+  };
+  if (Object.keys(lockOptions).length) targets[names.lockTargetName] = { options: lockOptions };
   if (o.script || o.entryPoint) targets[names.pexTargetName] = { options: o.script ? { script: o.script } : { entryPoint: o.entryPoint } };
   addProjectConfiguration(tree, o.name, { root: o.directory, projectType: 'application', tags: o.tags, targets });
   tree.write(requirementsFile, requirementsText);
@@ -154,6 +161,7 @@ export async function toolGenerator(tree: Tree, options: ToolGeneratorSchema): P
         cwd: tree.root,
         lockDir,
         interpreterConstraints: o.constraints,
+        platforms: o.platforms ?? pluginOptions.platforms,
         index,
         report,
       });
@@ -177,7 +185,7 @@ export async function toolGenerator(tree: Tree, options: ToolGeneratorSchema): P
         );
       }
       writeLockfile(path.join(tree.root, lockFile), lock);
-      report.info(`locked ${lock.artifacts.length} distributions for ${lock.interpreter.tag} into ${lockFile}`);
+      report.info(`locked ${lockSummary(lock)} into ${lockFile}`);
     } catch (e) {
       undo();
       throw e;

@@ -5,6 +5,7 @@ export interface ToolGeneratorSchema {
   entryPoint?: string;
   directory?: string;
   python?: string;
+  platforms?: string | string[];
   tags?: string;
   skipFormat?: boolean;
 }
