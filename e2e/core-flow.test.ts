@@ -203,8 +203,8 @@ describe('core flow', () => {
         /pex: cannot write the file \(a parent is a file\), .*requirements\.txt\/x\.pex: fix that or choose another path/,
         true,
       ],
-      [['run', 'hello:venv', '--outputPath=tools/hello'], /tools\/hello exists and is not a venv/, true],
-      [['run', 'hello:run', '--cwd=nope'], /working directory .*nope does not exist/, true],
+      [['run', 'hello:venv', '--outputPath=tools/hello'], /exists and is not a venv, \S*tools\/hello: move it away/, true],
+      [['run', 'hello:run', '--cwd=nope'], /the working directory does not exist, \S*nope: create it/, true],
     ];
     for (const [args, message, ours] of cases) {
       const before = sha(path.join(ws, 'tools/hello/requirements.txt'));

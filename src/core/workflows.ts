@@ -174,8 +174,9 @@ export function assertScriptExists(script: string, wheels: WheelFile[], where: s
   const scripts = availableScripts(wheels.map((w) => w.path));
   if (!scripts.includes(script)) {
     throw new PexError(
-      `${where}: script '${script}' is not provided by the locked wheels; choose one of: ` +
-        `${scripts.join(', ') || '(none)'}, or use --entryPoint`,
+      `script '${script}' is not provided by the locked wheels`,
+      where,
+      `choose one of: ${scripts.join(', ') || '(none)'}, or use --entryPoint`,
     );
   }
 }
@@ -226,7 +227,7 @@ async function archiveWheels(
 
 export async function buildTool(opts: BuildToolOptions) {
   if (opts.script && opts.entryPoint) {
-    throw new PexError(`both script '${opts.script}' and entryPoint '${opts.entryPoint}' are set: keep one`);
+    throw new PexError(`both script '${opts.script}' and entryPoint '${opts.entryPoint}' are set`, 'the pex target', 'keep one');
   }
   const requirements = readRequirements(opts);
   const lockFile = lockToRead(opts.lockFile);
@@ -234,7 +235,7 @@ export async function buildTool(opts: BuildToolOptions) {
   assertLockFresh(lock, requirements, rel(opts, lockFile), opts.lockCommand);
   const sourcesDir = opts.sourcesDir && existsSync(opts.sourcesDir) ? opts.sourcesDir : undefined;
   if (sourcesDir && !statSync(sourcesDir).isDirectory()) {
-    throw new PexError(`${rel(opts, sourcesDir)} is not a directory: point the sources option at the tool's source dir`);
+    throw new PexError('the sources option is not a directory', rel(opts, sourcesDir), "point it at the tool's source dir");
   }
   const { wheels, environments } = await archiveWheels(lock, opts.platforms, (files) =>
     fetchLockedWheels(
@@ -278,14 +279,14 @@ function assertReplaceable(dest: string): void {
   if (!existsSync(dest)) return;
   const isVenv = statSync(dest).isDirectory() && (readdirSync(dest).length === 0 || existsSync(path.join(dest, 'pyvenv.cfg')));
   if (!isVenv) {
-    throw new PexError(`${dest} exists and is not a venv: move it away, or set outputPath to a new directory`);
+    throw new PexError('the venv directory exists and is not a venv', dest, 'move it away, or set outputPath to a new directory');
   }
 }
 
 /** The venv comes from the archive's own PEX_TOOLS code, so there is one venv builder. */
 export async function materializeVenv(opts: MaterializeOptions): Promise<void> {
   if (!existsSync(opts.archive)) {
-    throw new PexError(`${opts.archive} does not exist: build it first (the pex target)`);
+    throw new PexError('the archive does not exist', opts.archive, 'build it first (the pex target)');
   }
   assertReplaceable(opts.dest);
   const args = ['venv', '--force', '--relocatable', opts.dest];
@@ -295,17 +296,21 @@ export async function materializeVenv(opts: MaterializeOptions): Promise<void> {
   const result = await run(opts.archive, args, { env: { ...(opts.env ?? process.env), PEX_TOOLS: '1' } });
   if (result.code !== 0) {
     const line = stripAnsi(result.stderr).trim().split('\n').pop() || `exit code ${result.code}`;
-    throw new PexError(`${opts.archive} venv ${opts.dest} failed: ${line}`);
+    throw new PexError(
+      `the venv could not be built (${line})`,
+      `${opts.archive} venv ${opts.dest}`,
+      "fix what the archive's line says, then run the venv target again",
+    );
   }
 }
 
 /** Runs the archive with the terminal attached; returns its exit code (128+N for a signal, like a shell). */
 export async function runTool(opts: { archive: string; args: string[]; cwd: string; env?: NodeJS.ProcessEnv }): Promise<number> {
   if (!existsSync(opts.archive)) {
-    throw new PexError(`${opts.archive} does not exist: build it first (the pex target)`);
+    throw new PexError('the archive does not exist', opts.archive, 'build it first (the pex target)');
   }
   if (!existsSync(opts.cwd) || !statSync(opts.cwd).isDirectory()) {
-    throw new PexError(`the working directory ${opts.cwd} does not exist: create it, or fix the cwd option`);
+    throw new PexError('the working directory does not exist', opts.cwd, 'create it, or fix the cwd option');
   }
   const result = await run(opts.archive, opts.args, { cwd: opts.cwd, env: opts.env, stdio: 'inherit' });
   return result.signal ? 128 + (constants.signals[result.signal] ?? 1) : result.code;

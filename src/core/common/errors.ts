@@ -9,13 +9,12 @@ export class PexError extends Error {
   readonly where: string;
   readonly fix: string;
 
-  // The one-argument form is the pre-structured message; it goes once every caller names where and fix.
-  constructor(what: string, where?: string, fix?: string) {
+  constructor(what: string, where: string, fix: string) {
     const flat = (s: string) => s.replace(/\s*\n\s*/g, ' ').trim();
-    super(where === undefined || fix === undefined ? flat(what) : `${flat(what)}, ${flat(where)}: ${flat(fix)}`);
+    super(`${flat(what)}, ${flat(where)}: ${flat(fix)}`);
     this.name = 'PexError';
     this.what = flat(what);
-    this.where = flat(where ?? '');
-    this.fix = flat(fix ?? '');
+    this.where = flat(where);
+    this.fix = flat(fix);
   }
 }

@@ -32,8 +32,9 @@ export function pipProblemLine(stderr: string): string {
 export function requirePip(interpreter: Interpreter, purpose: string): void {
   if (interpreter.pip === null) {
     throw new PexError(
-      `${interpreter.path} has no pip, which ${purpose} needs: run '${interpreter.path} -m ensurepip --upgrade', or ` +
-        `set the python option to another interpreter`,
+      `this interpreter has no pip, which ${purpose} needs`,
+      interpreter.path,
+      `run '${interpreter.path} -m ensurepip --upgrade', or set the python option to another interpreter`,
     );
   }
 }
@@ -223,8 +224,9 @@ function downloadError(stderr: string, items: DownloadItem[]): PexError {
     );
   }
   return new PexError(
-    `pip could not download ${items.map((i) => i.filename).join(', ')}: ${pipProblemLine(stderr)}; check the network ` +
-      `and the index credentials (netrc, keyring, PIP_INDEX_URL), or re-run the lock target`,
+    `pip could not download the locked files (${pipProblemLine(stderr)})`,
+    items.map((i) => i.filename).join(', '),
+    'check the network and the index credentials (netrc, keyring, PIP_INDEX_URL), or re-run the lock target',
   );
 }
 

@@ -75,7 +75,7 @@ function assertIndexOptions(index: IndexOptions, workspaceRoot: string): void {
     if (url !== undefined && !isUrl(url)) {
       throw new PexError(
         `'${stripCredentials(url)}' is not a URL`,
-        option,
+        String(option),
         'use https://<host>/simple, or file:///<dir> for a local index',
       );
     }
