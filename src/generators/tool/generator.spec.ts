@@ -114,4 +114,14 @@ describe('pex:tool writes only the tree', () => {
     await toolGenerator(tree, { name: 'black', python: '3.11', skipFormat: true });
     expect(readJson(tree, 'tools/black/project.json').targets.lock).toEqual({ options: { interpreterConstraints: ['==3.11.*'] } });
   });
+
+  test.each([
+    [3.11, '==3.11.*'],
+    [3.1, '==3.10.*'],
+    [3.9, '==3.9.*'],
+  ])("--python %s as Nx's command line passes it (a number) means %s", async (python, constraint) => {
+    const tree = createTreeWithEmptyWorkspace();
+    await toolGenerator(tree, { name: 'black', python, skipFormat: true });
+    expect(readJson(tree, 'tools/black/project.json').targets.lock).toEqual({ options: { interpreterConstraints: [constraint] } });
+  });
 });

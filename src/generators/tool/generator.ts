@@ -51,6 +51,16 @@ function projectDirectory(tree: Tree, name: string, given: string | undefined): 
 }
 
 /** Validates everything before anything is resolved or written, so bad input changes nothing. */
+/**
+ * Nx's command line reads a bare `--python 3.11` as the number 3.11, and `3.10` as 3.1; no
+ * CPython below 3.8 is ever meant, so a one-digit minor below 8 lost its trailing zero.
+ */
+function pythonOption(value: string | number | undefined): string | undefined {
+  if (typeof value !== 'number') return value;
+  const [major, minor = ''] = String(value).split('.');
+  return minor.length === 1 && Number(minor) < 8 ? `${major}.${minor}0` : String(value);
+}
+
 function normalize(tree: Tree, options: ToolGeneratorSchema): NormalizedOptions {
   const name = options.name?.trim() ?? '';
   if (!PROJECT_NAME.test(name)) {
@@ -88,7 +98,8 @@ function normalize(tree: Tree, options: ToolGeneratorSchema): NormalizedOptions 
   if (options.entryPoint && !ENTRY_POINT.test(options.entryPoint)) {
     throw new PexError(`'${options.entryPoint}' is not module or module:function`, '--entryPoint', 'write it like black:patched_main');
   }
-  const constraints = options.python ? [normalizeConstraint(options.python)] : [];
+  const python = pythonOption(options.python);
+  const constraints = python ? [normalizeConstraint(python)] : [];
   constraints.forEach((c) => parseConstraint(c));
   const platforms = options.platforms === undefined ? undefined : parsePlatforms(options.platforms, '--platforms');
   const tags = (options.tags ?? '')

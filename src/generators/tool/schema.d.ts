@@ -4,7 +4,8 @@ export interface ToolGeneratorSchema {
   script?: string;
   entryPoint?: string;
   directory?: string;
-  python?: string;
+  /** A number when Nx's command line parsed a bare version (`--python 3.11`). */
+  python?: string | number;
   platforms?: string | string[];
   tags?: string;
   skipFormat?: boolean;
