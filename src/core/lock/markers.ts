@@ -1,4 +1,5 @@
 import { environmentId, LockEnvironment, Platform, platformMarker } from '../python';
+import { tokenizeMarker } from '../requirements';
 
 /*
  * The markers of a multi-environment pylock.toml: a package's `marker` says in which of the lock's
@@ -6,26 +7,7 @@ import { environmentId, LockEnvironment, Platform, platformMarker } from '../pyt
  * environments; the reader evaluates it (PEP 508) against each of them.
  */
 
-const TOKEN = /\s*(?:"([^"]*)"|'([^']*)'|(===|==|!=|<=|>=|~=|<|>)|(\(|\))|([A-Za-z_][A-Za-z0-9_.]*))/y;
 const VERSION_VARIABLES = new Set(['python_version', 'python_full_version', 'implementation_version']);
-
-type Token = { kind: 'string' | 'op' | 'paren' | 'word'; text: string };
-
-function tokenize(marker: string): Token[] {
-  const tokens: Token[] = [];
-  TOKEN.lastIndex = 0;
-  while (!/^\s*$/.test(marker.slice(TOKEN.lastIndex))) {
-    const at = TOKEN.lastIndex;
-    const m = TOKEN.exec(marker);
-    if (!m) throw new Error(`unexpected '${marker.slice(at).trim()}'`);
-    const [, dq, sq, op, paren, word] = m;
-    if (dq !== undefined || sq !== undefined) tokens.push({ kind: 'string', text: dq ?? sq });
-    else if (op !== undefined) tokens.push({ kind: 'op', text: op });
-    else if (paren !== undefined) tokens.push({ kind: 'paren', text: paren });
-    else tokens.push({ kind: 'word', text: word });
-  }
-  return tokens;
-}
 
 const release = (v: string) => (/^\d+(\.\d+)*$/.test(v) ? v.split('.').map(Number) : null);
 
@@ -73,13 +55,13 @@ function compare(left: string, op: string, right: string, versions: boolean): bo
  * ''); throws an Error saying why it cannot be read.
  */
 export function evaluateMarker(marker: string, values: Record<string, string>): boolean {
-  const tokens = tokenize(marker);
+  const tokens = tokenizeMarker(marker);
   let i = 0;
   const peek = () => tokens[i];
   const isWord = (text: string) => peek()?.kind === 'word' && peek().text === text;
   const value = (): { text: string; variable?: string } => {
     const t = tokens[i++];
-    if (t?.kind === 'string') return { text: t.text };
+    if (t?.kind === 'string') return { text: t.text.slice(1, -1) };
     if (t?.kind === 'word' && !['and', 'or', 'in', 'not'].includes(t.text)) {
       const name = t.text.replace(/\./g, '_').replace(/^python_implementation$/, 'platform_python_implementation');
       return { text: values[name] ?? '', variable: name };

@@ -24,13 +24,14 @@ const VARIABLES = new Set([
 
 const TOKEN = /\s*(?:("[^"]*"|'[^']*')|(===|==|!=|<=|>=|~=|<|>)|(\(|\))|([A-Za-z_][A-Za-z0-9_.]*))/y;
 
-interface Token {
+/** A marker's tokens; a string keeps its quotes (see unquote). Throws an Error on an unexpected character. */
+export interface MarkerToken {
   kind: 'string' | 'op' | 'paren' | 'word';
   text: string;
 }
 
-function tokenize(marker: string): Token[] {
-  const tokens: Token[] = [];
+export function tokenizeMarker(marker: string): MarkerToken[] {
+  const tokens: MarkerToken[] = [];
   TOKEN.lastIndex = 0;
   while (!/^\s*$/.test(marker.slice(TOKEN.lastIndex))) {
     const at = TOKEN.lastIndex;
@@ -56,7 +57,7 @@ function tokenize(marker: string): Token[] {
  * and_expr := atom ('and' atom)*; atom := '(' or_expr ')' | value op value.
  */
 export function normalizeMarker(marker: string): string {
-  const tokens = tokenize(marker);
+  const tokens = tokenizeMarker(marker);
   let i = 0;
   const peek = () => tokens[i];
   const isWord = (text: string) => peek()?.kind === 'word' && peek().text === text;
