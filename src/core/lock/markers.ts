@@ -1,5 +1,5 @@
 import { environmentId, LockEnvironment, Platform, platformMarker } from '../python';
-import { tokenizeMarker } from '../requirements';
+import { MarkerExpr, MarkerToken, parseMarker } from '../requirements';
 
 /*
  * The markers of a multi-environment pylock.toml: a package's `marker` says in which of the lock's
@@ -51,64 +51,32 @@ function compare(left: string, op: string, right: string, versions: boolean): bo
 }
 
 /**
- * Whether a PEP 508 marker holds for these variable values (an unknown variable, such as `extra`, is
- * ''); throws an Error saying why it cannot be read.
+ * Whether a PEP 508 marker holds for these variable values (a variable without one, such as
+ * `extra`, is ''); throws an Error saying why it cannot be read.
  */
 export function evaluateMarker(marker: string, values: Record<string, string>): boolean {
-  const tokens = tokenizeMarker(marker);
-  let i = 0;
-  const peek = () => tokens[i];
-  const isWord = (text: string) => peek()?.kind === 'word' && peek().text === text;
-  const value = (): { text: string; variable?: string } => {
-    const t = tokens[i++];
-    if (t?.kind === 'string') return { text: t.text.slice(1, -1) };
-    if (t?.kind === 'word' && !['and', 'or', 'in', 'not'].includes(t.text)) {
-      const name = t.text.replace(/\./g, '_').replace(/^python_implementation$/, 'platform_python_implementation');
-      return { text: values[name] ?? '', variable: name };
+  const evaluate = (expr: MarkerExpr): boolean => {
+    switch (expr.kind) {
+      case 'group':
+        return evaluate(expr.inner);
+      case 'and':
+        return expr.parts.map(evaluate).every(Boolean); // every part, so a bad one is refused wherever it is
+      case 'or':
+        return expr.parts.map(evaluate).some(Boolean);
+      case 'compare': {
+        const [left, right] = [valueOf(expr.left, values), valueOf(expr.right, values)];
+        const versions = VERSION_VARIABLES.has(left.variable ?? right.variable ?? '');
+        return compare(left.text, expr.op, right.text, versions);
+      }
     }
-    throw new Error(t ? `unexpected '${t.text}'` : 'it ends too early');
   };
-  const operator = () => {
-    const t = tokens[i++];
-    if (t?.kind === 'op' || (t?.kind === 'word' && t.text === 'in')) return t.text;
-    if (t?.kind === 'word' && t.text === 'not' && isWord('in')) {
-      i++;
-      return 'not in';
-    }
-    throw new Error(t ? `expected a comparison operator, got '${t.text}'` : 'it ends too early');
-  };
-  const atom = (): boolean => {
-    if (peek()?.kind === 'paren' && peek().text === '(') {
-      i++;
-      const inner = orExpr();
-      if (tokens[i++]?.text !== ')') throw new Error("a '(' is not closed");
-      return inner;
-    }
-    const left = value();
-    const op = operator();
-    const right = value();
-    const versions = VERSION_VARIABLES.has(left.variable ?? right.variable ?? '');
-    return compare(left.text, op, right.text, versions);
-  };
-  const andExpr = (): boolean => {
-    let result = atom();
-    while (isWord('and')) {
-      i++;
-      result = atom() && result;
-    }
-    return result;
-  };
-  const orExpr = (): boolean => {
-    let result = andExpr();
-    while (isWord('or')) {
-      i++;
-      result = andExpr() || result;
-    }
-    return result;
-  };
-  const result = orExpr();
-  if (i < tokens.length) throw new Error(`unexpected '${tokens[i].text}'`);
-  return result;
+  return evaluate(parseMarker(marker));
+}
+
+function valueOf(token: MarkerToken, values: Record<string, string>): { text: string; variable?: string } {
+  if (token.kind === 'string') return { text: token.text.slice(1, -1) };
+  const name = token.text.replace(/\./g, '_').replace(/^python_implementation$/, 'platform_python_implementation');
+  return { text: values[name] ?? '', variable: name };
 }
 
 const minor = (python: string) => Number(python.split('.')[1]);

@@ -30,7 +30,7 @@ export interface MarkerToken {
   text: string;
 }
 
-export function tokenizeMarker(marker: string): MarkerToken[] {
+function tokenizeMarker(marker: string): MarkerToken[] {
   const tokens: MarkerToken[] = [];
   TOKEN.lastIndex = 0;
   while (!/^\s*$/.test(marker.slice(TOKEN.lastIndex))) {
@@ -51,12 +51,18 @@ export function tokenizeMarker(marker: string): MarkerToken[] {
   return tokens;
 }
 
+/** A parsed marker: comparisons joined by `and`/`or`, with the groups as written. */
+export type MarkerExpr =
+  | { kind: 'compare'; left: MarkerToken; op: string; right: MarkerToken }
+  | { kind: 'and' | 'or'; parts: MarkerExpr[] }
+  | { kind: 'group'; inner: MarkerExpr };
+
 /**
- * Returns the marker with single spaces between tokens; throws an Error saying what is
- * wrong (the caller adds where). Grammar: or_expr := and_expr ('or' and_expr)*;
- * and_expr := atom ('and' atom)*; atom := '(' or_expr ')' | value op value.
+ * Parses a PEP 508 marker; throws an Error saying what is wrong (the caller adds where). Grammar:
+ * or_expr := and_expr ('or' and_expr)*; and_expr := atom ('and' atom)*;
+ * atom := '(' or_expr ')' | value op value, a value being a quoted string or a marker variable.
  */
-export function normalizeMarker(marker: string): string {
+export function parseMarker(marker: string): MarkerExpr {
   const tokens = tokenizeMarker(marker);
   let i = 0;
   const peek = () => tokens[i];
@@ -64,8 +70,7 @@ export function normalizeMarker(marker: string): string {
 
   const value = () => {
     const t = tokens[i++];
-    if (t?.kind === 'string') return t.text;
-    if (t?.kind === 'word' && VARIABLES.has(t.text)) return t.text;
+    if (t?.kind === 'string' || (t?.kind === 'word' && VARIABLES.has(t.text))) return t;
     throw new Error(t ? `unknown marker variable ${t.text}` : 'it ends too early');
   };
   const operator = () => {
@@ -77,33 +82,42 @@ export function normalizeMarker(marker: string): string {
     }
     throw new Error(t ? `expected a comparison operator, got '${t.text}'` : 'it ends too early');
   };
-  const atom = (): string => {
+  const atom = (): MarkerExpr => {
     if (peek()?.kind === 'paren' && peek().text === '(') {
       i++;
       const inner = orExpr();
       if (tokens[i++]?.text !== ')') throw new Error("a '(' is not closed");
-      return `(${inner})`;
+      return { kind: 'group', inner };
     }
-    return `${value()} ${operator()} ${value()}`;
+    return { kind: 'compare', left: value(), op: operator(), right: value() };
   };
-  const andExpr = (): string => {
-    const parts = [atom()];
-    while (isWord('and')) {
+  const joined = (kind: 'and' | 'or', part: () => MarkerExpr) => (): MarkerExpr => {
+    const parts = [part()];
+    while (isWord(kind)) {
       i++;
-      parts.push(atom());
+      parts.push(part());
     }
-    return parts.join(' and ');
+    return parts.length === 1 ? parts[0] : { kind, parts };
   };
-  const orExpr = (): string => {
-    const parts = [andExpr()];
-    while (isWord('or')) {
-      i++;
-      parts.push(andExpr());
-    }
-    return parts.join(' or ');
-  };
+  const orExpr = joined('or', joined('and', atom));
 
-  const rendered = orExpr();
+  const parsed = orExpr();
   if (i < tokens.length) throw new Error(`unexpected '${tokens[i].text}'`);
-  return rendered;
+  return parsed;
+}
+
+function render(expr: MarkerExpr): string {
+  switch (expr.kind) {
+    case 'compare':
+      return `${expr.left.text} ${expr.op} ${expr.right.text}`;
+    case 'group':
+      return `(${render(expr.inner)})`;
+    default:
+      return expr.parts.map(render).join(` ${expr.kind} `);
+  }
+}
+
+/** The marker with single spaces between tokens; throws an Error saying what is wrong. */
+export function normalizeMarker(marker: string): string {
+  return render(parseMarker(marker));
 }
