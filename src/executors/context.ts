@@ -1,7 +1,7 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { resolveNxTokensInOptions } from '@nx/devkit/internal';
 import * as path from 'node:path';
-import { createReporter, PexError, Reporter } from '../core/common';
+import { createReporter, PexError, Reporter, stripAnsi } from '../core/common';
 import type { IndexOptions } from '../core/resolve';
 import { indexOptionsOf, pluginOptionsOf } from '../plugins/options';
 
@@ -23,8 +23,10 @@ export function resolveTokens<T extends string | string[]>(value: T, project: { 
   try {
     return resolveNxTokensInOptions({ [option]: value }, project as never, option)[option] as T;
   } catch (e) {
-    // Nx's own message, without its prefix and the trailing `(option)` that `where` says.
-    const what = (e as Error).message.replace(/^\s*\S*NX\S*\s*/, '').replace(/\.?\s*\([^)]*\)$/, '');
+    // Nx's own message, without its ` NX ` badge (coloured or not) and the trailing `(option)` that `where` says.
+    const what = stripAnsi((e as Error).message)
+      .replace(/^\s*NX\s+/, '')
+      .replace(/\.?\s*\([^)]*\)$/, '');
     throw new PexError(what, `${option} '${value}'`, 'move the token, or remove it');
   }
 }
