@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 import threading
 
 from . import PexError, wheel
@@ -39,7 +40,8 @@ def parallel(func, items):
     items = list(items)
     if not items:
         return
-    count = min(4, os.cpu_count() or 1, len(items))
+    # CPython 3.8's zipfile corrupts reads of one ZipFile from several threads (bpo-42369).
+    count = 1 if sys.version_info < (3, 9) else min(4, os.cpu_count() or 1, len(items))
     step = max(1, len(items) // (count * 8))
     runs = iter([items[i : i + step] for i in range(0, len(items), step)])
     lock, errors = threading.Lock(), []
