@@ -121,7 +121,7 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
  * prefer the one that runs on the most machines: linux = glibc 2.17 (manylinux2014) to 2.28, then
  * `linux_<arch>` for wheels built locally; macOS arm64 = 11.0 to 14.0, x86_64 = 10.9 to 14.0.
  */
-export function pipPlatformTags(platform: Platform): string[] {
+function pipPlatformTags(platform: Platform): string[] {
   const arch = ARCH[platform];
   if (isLinux(platform)) return [`manylinux2014_${arch}`, ...range(17, 28).map((g) => `manylinux_2_${g}_${arch}`), `linux_${arch}`];
   const versions =
