@@ -165,7 +165,10 @@ function ourCases(tool, dirs, { python, pluginVersion, buildRounds }) {
       rounds: buildRounds,
       pexTwin: 'pex-lock',
     },
-    {
+  );
+  // Only where the wheel folder serves every environment (ansible's native wheels are cp311 linux_x86_64 only).
+  if (tool.lockEnvironments) {
+    cases.push({
       id: 'lock-environments',
       group: 'ours',
       label: 'lock, 20 environments: node core lockTool, 4 platforms x CPython 3.9-3.13 (one pip process)',
@@ -173,7 +176,9 @@ function ourCases(tool, dirs, { python, pluginVersion, buildRounds }) {
       rounds: buildRounds,
       // The lock of every default environment must take at most 3x the single-environment lock.
       ratioTo: 'lock',
-    },
+    });
+  }
+  cases.push(
     // python3 is a pyenv shim here (a shell script that then execs the interpreter): its own cost.
     referenceCase('python3-pass', 'python3 -c pass (PATH python3)', ['python3', '-c', 'pass']),
     // The floor under every row: the venv's interpreter (with the venv scripts' -I) starting and doing nothing.

@@ -173,6 +173,39 @@ describe('buildArchive', () => {
     expect(extracted.equals(readFileSync(input.wheels[1].path))).toBe(true);
   });
 
+  it('stores each bytecode zip byte-identical under .deps/.bytecode/<cache tag>/ and lists its sha256 in PEX-INFO', async () => {
+    const zip = path.join(dir, 'alpha.cpython-311.zip');
+    writeFileSync(zip, randomBytes(300));
+    const bytecode = [{ cacheTag: 'cpython-311', wheel: input.wheels[1].filename, path: zip, sha256: await sha256File(zip) }];
+    const out = path.join(dir, 'bytecode', 'x.pex');
+    const built = await buildArchive({ ...input, out, bytecode });
+    const entry = `.deps/.bytecode/cpython-311/${input.wheels[1].filename}`;
+    const stored = zipReport(out).entries.find(([name]) => name === entry);
+    expect(stored?.[1]).toBe(0); // STORED: the runtime reads it in place
+    const read = (name: string) =>
+      execFileSync(testPython, [
+        '-c',
+        'import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))',
+        out,
+        name,
+      ]);
+    expect(read(entry).equals(readFileSync(zip))).toBe(true);
+    expect(JSON.parse(read('PEX-INFO').toString()).pex_nx.bytecode).toEqual({
+      'cpython-311': { [input.wheels[1].filename]: bytecode[0].sha256 },
+    });
+    expect(built.pexHash).not.toBe((await buildArchive(input)).pexHash);
+
+    const twice = await buildArchive({ ...input, out, bytecode: [...bytecode, ...bytecode] }).catch((e: unknown) => e);
+    expect(String(twice)).toMatch(/bytecode of alpha-1\.0-py3-none-any\.whl for cpython-311 is given twice/);
+    const tampered = await buildArchive({
+      ...input,
+      out: path.join(dir, 'bytecode', 'y.pex'),
+      bytecode: [{ ...bytecode[0], sha256: 'b'.repeat(64) }],
+    }).catch((e: unknown) => e);
+    expect(tampered).toBeInstanceOf(PexError);
+    expect(existsSync(path.join(dir, 'bytecode', 'y.pex'))).toBe(false);
+  });
+
   it('gives the same bytes for the same inputs', async () => {
     const first = await buildArchive({ ...input, out: path.join(dir, 'a', 'x.pex') });
     const second = await buildArchive({ ...input, out: path.join(dir, 'b', 'x.pex') });

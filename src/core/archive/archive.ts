@@ -30,11 +30,23 @@ export interface ArchiveEnvironment {
   wheels: string[][];
 }
 
+/** A wheel's bytecode for one interpreter (docs/archive-format.md, Bytecode): a zip of its site-packages pycs. */
+export interface ArchiveBytecode {
+  /** The compiling interpreter's `sys.implementation.cache_tag`, e.g. cpython-311. */
+  cacheTag: string;
+  /** The wheel file name it belongs to. */
+  wheel: string;
+  path: string;
+  sha256: string;
+}
+
 export interface ArchiveInput {
   out: string;
   /** Every wheel the environments name, each once. */
   wheels: WheelFile[];
   environments: ArchiveEnvironment[];
+  /** Bytecode zips, at most one per wheel and cache tag. */
+  bytecode?: ArchiveBytecode[];
   requirements: string[];
   entryPoint?: string;
   script?: string;
@@ -214,7 +226,26 @@ function narrowedConstraints(constraints: string[], environments: ArchiveEnviron
   return narrowed.length ? narrowed : constraints;
 }
 
-type Entry = { name: string; data: Buffer } | { name: string; wheel: ArchiveInput['wheels'][number]; size: number };
+/** A file copied into the archive byte for byte, STORED, its sha256 checked on the way. */
+type Copied = { filename: string; path: string; sha256: string };
+type Entry = { name: string; data: Buffer } | { name: string; file: Copied; size: number };
+
+/** PEX-INFO's `pex_nx.bytecode` and the archive's entries for the bytecode zips; each (tag, wheel) once. */
+function bytecodeEntries(bytecode: ArchiveBytecode[]): { info: Record<string, Record<string, string>>; entries: Entry[] } {
+  const info: Record<string, Record<string, string>> = {};
+  const entries: Entry[] = [];
+  for (const item of bytecode) {
+    const byWheel = (info[item.cacheTag] ??= {});
+    if (item.wheel in byWheel) {
+      throw new PexError(`bytecode of ${item.wheel} for ${item.cacheTag} is given twice`, 'the archive build', 'pass it once');
+    }
+    byWheel[item.wheel] = item.sha256;
+    if (!existsSync(item.path)) throw new PexError(`${item.path} does not exist`, 'the bytecode cache', 'build the archive again');
+    const file = { filename: item.wheel, path: item.path, sha256: item.sha256 };
+    entries.push({ name: `${CONTRACT.bytecode.dir}${item.cacheTag}/${item.wheel}`, file, size: statSync(item.path).size });
+  }
+  return { info, entries };
+}
 
 /** Writes the archive per docs/archive-format.md: preamble, then a deterministic zip with absolute offsets. */
 export async function buildArchive(input: ArchiveInput): Promise<BuiltArchive> {
@@ -230,9 +261,11 @@ export async function buildArchive(input: ArchiveInput): Promise<BuiltArchive> {
     if (!existsSync(wheel.path)) throw new PexError(`${wheel.path} does not exist`, 'the wheel cache', 'fetch the locked wheels again');
     assertSafeWheel(wheel.path, wheel.filename);
   }
+  const bytecode = bytecodeEntries(input.bytecode ?? []);
   const { json, pexHash } = buildPexInfo({
     requirements: input.requirements,
     wheels: input.wheels,
+    bytecode: bytecode.info,
     entryPoint: input.entryPoint,
     script: input.script,
     interpreterConstraints: constraints,
@@ -247,7 +280,8 @@ export async function buildArchive(input: ArchiveInput): Promise<BuiltArchive> {
   const values = templateValues(pexHash, pythons);
   const entries: Entry[] = [
     ...runtime.bootstrap,
-    ...input.wheels.map((wheel) => ({ name: `.deps/${wheel.filename}`, wheel, size: statSync(wheel.path).size })),
+    ...input.wheels.map((wheel) => ({ name: `.deps/${wheel.filename}`, file: wheel, size: statSync(wheel.path).size })),
+    ...bytecode.entries,
     { name: 'PEX-INFO', data: Buffer.from(json) },
     { name: '__main__.py', data: Buffer.from(render(runtime.main, values.main, '__main__.py')) },
     ...sources.map((file) => ({ name: file.path, data: file.data })),
@@ -266,14 +300,10 @@ export async function buildArchive(input: ArchiveInput): Promise<BuiltArchive> {
     if ('data' in entry) {
       zipfile.addBuffer(entry.data, entry.name, { ...common, compress: true });
     } else {
-      // Wheels are stored, not recompressed: byte copies, and the runtime reads them in place.
+      // Wheels (and bytecode zips) are stored, not recompressed: byte copies, and the runtime reads them in place.
       zipfile.addReadStreamLazy(entry.name, { ...common, compress: false, size: entry.size }, (give) => {
-        const check = verifyingSha256(
-          entry.wheel.sha256,
-          entry.wheel.path,
-          'delete it (a corrupt cache entry is fetched again) and rebuild',
-        );
-        pipelineCallback(createReadStream(entry.wheel.path), check, (err) => {
+        const check = verifyingSha256(entry.file.sha256, entry.file.path, 'delete it (a corrupt cache entry is made again) and rebuild');
+        pipelineCallback(createReadStream(entry.file.path), check, (err) => {
           if (err) output.destroy(err);
         });
         give(null, check);

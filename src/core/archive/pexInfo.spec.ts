@@ -114,6 +114,24 @@ describe('buildPexInfo', () => {
     expect(info.pex_nx).toEqual({ environments: input.environments });
   });
 
+  it('keeps bytecode under its own key, part of pex_hash, and leaves the key out when there is none', () => {
+    const sha = 'a'.repeat(64);
+    const bytecode = { 'cpython-311': { 'click-8.1.3-py3-none-any.whl': sha } };
+    const info = JSON.parse(buildPexInfo({ ...input, bytecode }).json);
+    expect(info.pex_nx).toEqual({ environments: input.environments, bytecode });
+    expect(buildPexInfo({ ...input, bytecode }).pexHash).not.toBe(buildPexInfo(input).pexHash);
+    expect(buildPexInfo({ ...input, bytecode: {} }).pexHash).toBe(buildPexInfo(input).pexHash);
+  });
+
+  it('refuses bytecode for a wheel it does not pack, of another implementation, or without a sha256', () => {
+    const cases: Array<[PexInfoInput['bytecode'], RegExp]> = [
+      [{ 'cpython-311': { 'zzz-1-py3-none-any.whl': 'a'.repeat(64) } }, /bytecode for zzz-1-py3-none-any\.whl, which is not among/],
+      [{ pypy39: { 'click-8.1.3-py3-none-any.whl': 'a'.repeat(64) } }, /cache tag 'pypy39' is not a CPython 3 tag/],
+      [{ 'cpython-311': { 'click-8.1.3-py3-none-any.whl': 'nope' } }, /has no sha256/],
+    ];
+    for (const [bytecode, message] of cases) expect(() => buildPexInfo({ ...input, bytecode })).toThrow(message);
+  });
+
   it('refuses environments that do not match the wheels, or that are malformed', () => {
     const [env] = input.environments;
     const cases: Array<[PexInfoInput['environments'], RegExp]> = [

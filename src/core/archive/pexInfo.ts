@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { PexError } from '../common';
+import { CONTRACT, PexError } from '../common';
 
 export interface PexInfoInput {
   requirements: string[];
@@ -16,6 +16,8 @@ export interface PexInfoInput {
   stripPexEnv?: boolean;
   /** Our per-environment wheel choice, under PEX-INFO's `pex_nx` key (pex's own fields stay as pex defines them). */
   environments: PexInfoEnvironment[];
+  /** Per interpreter cache tag (`cpython-311`), per wheel file name, the sha256 of its bytecode zip; under `pex_nx`. */
+  bytecode?: Record<string, Record<string, string>>;
 }
 
 /** One locked environment: per package, its wheel file names, best-ranked first. */
@@ -84,6 +86,7 @@ export function buildPexInfo(input: PexInfoInput): { json: string; pexHash: stri
     distributions[wheel.filename] = wheel.sha256;
   }
   checkEnvironments(input.environments, distributions);
+  checkBytecode(input.bytecode ?? {}, distributions);
   // Every field pex's PexInfo.as_json_dict() always writes, with pex's types and normal form (sorted
   // lists), so pex's tools read back exactly this object and pex_hash is also pex's sha1 of its dump.
   const info: Record<string, unknown> = {
@@ -103,6 +106,7 @@ export function buildPexInfo(input: PexInfoInput): { json: string; pexHash: stri
     overridden: [],
     [PEX_INFO_KEY]: {
       environments: input.environments.map((env) => ({ id: env.id, platform: env.platform, python: env.python, wheels: env.wheels })),
+      bytecode: input.bytecode && Object.keys(input.bytecode).length ? input.bytecode : undefined,
     },
     pex_path: '',
     requirements: [...input.requirements].sort(),
@@ -155,6 +159,25 @@ function checkEnvironments(environments: PexInfoEnvironment[], distributions: Re
   const unnamed = Object.keys(distributions).find((name) => !named.has(name));
   if (unnamed) {
     throw new PexError(`${unnamed} is named by no environment`, where, 'pack only the wheels the environments install');
+  }
+}
+
+const CACHE_TAG = new RegExp(CONTRACT.bytecode.cacheTag);
+const SHA256 = /^[0-9a-f]{64}$/;
+
+/** Bytecode belongs to a wheel of the archive, for a CPython cache tag, and is named by its sha256. */
+function checkBytecode(bytecode: Record<string, Record<string, string>>, distributions: Record<string, string>): void {
+  const where = 'the archive build';
+  for (const [tag, wheels] of Object.entries(bytecode)) {
+    if (!CACHE_TAG.test(tag)) {
+      throw new PexError(`bytecode cache tag '${tag}' is not a CPython 3 tag`, where, 'compile with CPython (tags look like cpython-311)');
+    }
+    for (const [name, sha256] of Object.entries(wheels)) {
+      if (!(name in distributions)) {
+        throw new PexError(`bytecode for ${name}, which is not among the archive's wheels`, where, 'compile only the wheels it packs');
+      }
+      if (!SHA256.test(sha256)) throw new PexError(`bytecode of ${name} has no sha256`, where, 'compile it again');
+    }
   }
 }
 

@@ -7,6 +7,8 @@ import contractJson from '../../runtime/pexnx/contract.json';
 export interface ArchiveContract {
   /** Zip entries the archive writes itself: user sources may not take these names. */
   reserved: { files: string[]; dirs: string[] };
+  /** Bytecode zips are `<dir><cache tag>/<wheel file name>`; a cache tag matches the `cacheTag` regex source. */
+  bytecode: { dir: string; cacheTag: string };
   /** Venvs live in `<PEX_ROOT>/<dir>/<pex_hash[:hashChars]>/`. */
   venvs: { dir: string; hashChars: number };
   /** Environment variables that send a run past the warm path. */

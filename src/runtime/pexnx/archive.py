@@ -4,11 +4,16 @@ import hashlib
 import json
 import os
 import struct
+import sys
 import zipfile
+import zlib
 
 from . import PexError, contract, tags
 
 REBUILD = "rebuild the archive (it is corrupt or was modified)"
+
+
+_IN_MEMORY = 64 << 20
 
 
 class Slice:
@@ -19,6 +24,7 @@ class Slice:
 
     def __init__(self, fd, start, size):
         self._fd, self._start, self._size, self._pos = fd, start, size, 0
+        self._data = None
 
     def seekable(self):
         return True
@@ -41,10 +47,36 @@ class Slice:
     def close(self):
         pass  # the fd belongs to the Archive
 
+    def member(self, info):
+        """The bytes of zip member `info` of the zip this slice holds, or None when zipfile
+        must read it (encrypted, neither STORED nor DEFLATED, or a zip too big to hold in memory).
+        One pread for the whole zip, then one C call per member: zipfile's per-member Python
+        costs as much as the inflating."""
+        if (
+            info.flag_bits & 0x1
+            or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+            or self._size > _IN_MEMORY
+        ):
+            return None
+        if self._data is None:
+            self._data = os.pread(self._fd, self._size, self._start)
+        at = info.header_offset
+        header = self._data[at : at + 30]
+        if len(header) != 30 or header[:4] != b"PK\x03\x04":
+            raise zipfile.BadZipFile("bad local header for %s" % info.filename)
+        name_len, extra_len = struct.unpack("<HH", header[26:30])
+        start = at + 30 + name_len + extra_len
+        raw = self._data[start : start + info.compress_size]
+        data = zlib.decompress(raw, -15) if info.compress_type == zipfile.ZIP_DEFLATED else raw
+        if len(data) != info.file_size or zlib.crc32(data) != info.CRC:
+            raise zipfile.BadZipFile("bad CRC or size for %s" % info.filename)
+        return data
+
 
 _OPTIONAL_STR = (str, type(None))
-# PEX-INFO's key for our own data: {"environments": [{"id", "platform", "python", "wheels"}]},
-# where wheels holds, per package, its wheel file names best-ranked first.
+# PEX-INFO's key for our own data: {"environments": [{"id", "platform", "python", "wheels"}],
+# "bytecode": {cache tag: {wheel file name: sha256 of its bytecode zip}}}, where wheels holds, per
+# package, its wheel file names best-ranked first.
 KEY = "pex_nx"
 
 
@@ -65,6 +97,15 @@ def _environments_ok(own, hashes):
             )
             for env in envs
         )
+    )
+
+
+def _bytecode_ok(own, hashes):
+    tags = own.get("bytecode", {}) if isinstance(own, dict) else None
+    return isinstance(tags, dict) and all(
+        isinstance(by_wheel, dict)
+        and all(isinstance(sha, str) and isinstance(hashes, dict) and name in hashes for name, sha in by_wheel.items())
+        for by_wheel in tags.values()
     )
 
 
@@ -143,6 +184,8 @@ def _check_info(info):
     bad = [name for name, ok in checks if not ok]
     if not _environments_ok(info.get(KEY), hashes):
         bad.append(KEY + ".environments")
+    if not _bytecode_ok(info.get(KEY), hashes):
+        bad.append(KEY + ".bytecode")
     if bad:
         raise ValueError("bad or missing %s" % ", ".join(bad))
 
@@ -176,29 +219,48 @@ class Archive:
 
     def wheel(self, name):
         """The wheel .deps/<name> as a zipfile, after checking its sha256 against PEX-INFO."""
+        return self._stored_zip(".deps/" + name, self.info["distributions"][name], "wheel")
+
+    def bytecode(self, names):
+        """[(label, sha256, open)] of the bytecode zips this interpreter's cache tag has for the
+        wheels `names`; open() gives the zipfile after checking its sha256."""
+        tag = sys.implementation.cache_tag
+        by_wheel = self.info[KEY].get("bytecode", {}).get(tag, {}) if tag else {}
+        entry = contract.BYTECODE_DIR + "%s/%s" % (tag, "%s")
+        return [
+            (
+                "%s (%s bytecode)" % (name, tag),
+                by_wheel[name],
+                lambda name=name: self._stored_zip(entry % name, by_wheel[name], "bytecode zip"),
+            )
+            for name in names
+            if name in by_wheel
+        ]
+
+    def _stored_zip(self, entry, sha256, what):
+        """The STORED zip entry `entry` read in place as a zipfile, once its sha256 is checked."""
         try:
-            member = self.zip.getinfo(".deps/" + name)
+            member = self.zip.getinfo(entry)
         except KeyError:
-            raise PexError(".deps/%s is listed in PEX-INFO but missing" % name, self.path, REBUILD) from None
+            raise PexError("%s is listed in PEX-INFO but missing" % entry, self.path, REBUILD) from None
         header = os.pread(self._fd, 30, member.header_offset)
         if member.compress_type != zipfile.ZIP_STORED or header[:4] != b"PK\x03\x04":
-            raise PexError(".deps/%s is not a STORED zip entry" % name, self.path, REBUILD)
+            raise PexError("%s is not a STORED zip entry" % entry, self.path, REBUILD)
         name_len, extra_len = struct.unpack("<HH", header[26:30])
         start = member.header_offset + 30 + name_len + extra_len
         digest = hashlib.sha256()
         for at in range(start, start + member.file_size, 1 << 20):
             digest.update(os.pread(self._fd, min(1 << 20, start + member.file_size - at), at))
-        if digest.hexdigest() != self.info["distributions"][name]:
+        if digest.hexdigest() != sha256:
             raise PexError(
-                "sha256 mismatch for %s (PEX-INFO says %s, the archive holds %s)"
-                % (name, self.info["distributions"][name], digest.hexdigest()),
+                "sha256 mismatch for %s (PEX-INFO says %s, the archive holds %s)" % (entry, sha256, digest.hexdigest()),
                 self.path,
                 REBUILD,
             )
         try:
             return zipfile.ZipFile(Slice(self._fd, start, member.file_size))
         except zipfile.BadZipFile as e:
-            raise PexError("%s is not a valid wheel (%s)" % (name, e), self.path, REBUILD) from e
+            raise PexError("%s is not a valid %s (%s)" % (entry, what, e), self.path, REBUILD) from e
 
     def sources(self):
         """Zip entries of the tool's own sources: everything but the runtime and the wheels."""

@@ -14,6 +14,8 @@ def _load():
 _CONTRACT = _load()
 RESERVED_FILES = tuple(_CONTRACT["reserved"]["files"])
 RESERVED_DIRS = tuple(_CONTRACT["reserved"]["dirs"])
+# .deps/.bytecode/<cache tag>/<wheel file name>: a wheel's pycs for one interpreter.
+BYTECODE_DIR = _CONTRACT["bytecode"]["dir"]
 VENVS_DIR = _CONTRACT["venvs"]["dir"]
 _HASH_CHARS = _CONTRACT["venvs"]["hashChars"]
 OVERRIDES = tuple(_CONTRACT["overrides"])

@@ -1,5 +1,5 @@
 """The store: every wheel installed once per PEX_ROOT, keyed by the sha256 that PEX-INFO lists
-for it, and copied into each venv.
+for it, and copied into each venv; likewise each bytecode zip (a wheel's pycs for one interpreter).
 
 An entry is two files: DATA, the bytes of every file the wheel installs, end to end, and
 MANIFEST.json, where each file sits in DATA with its mode and sha256. Creating inodes is most of
@@ -16,6 +16,7 @@ import sys
 import threading
 
 from . import PexError, wheel
+from .archive import REBUILD
 
 FORMAT = 2
 MANIFEST = "MANIFEST.json"
@@ -213,19 +214,21 @@ class Stored:
 
 
 class _Entry:
-    """A wheel the store lacks, extracted from its zip once: each file into the venv and, when
-    `work` (a temp dir of the store) is given, into the entry's DATA at an offset fixed up front,
-    so threads write it in any order."""
+    """A wheel (or bytecode zip: `kind`) the store lacks, extracted from its zip once: each file
+    into the venv and, when `work` (a temp dir of the store) is given, into the entry's DATA at an
+    offset fixed up front, so threads write it in any order."""
 
     new = True
 
-    def __init__(self, name, zf, where, work):
+    def __init__(self, name, zf, where, work, kind):
         self.name, self.zf, self.where, self.work = name, zf, where, work
         self.files = []  # (entry-relative path, mode, size), in DATA's order
         self.entry_points = {}
         self._members = {}  # entry-relative path -> (member, offset in DATA)
         self._digests, self._kept = {}, {}
-        self.dist_info, self.dist_name = self._layout()
+        self.size = 0
+        self._fix = "rebuild the wheel" if kind == "wheel" else REBUILD
+        self.dist_info, self.dist_name = self._layout() if kind == "wheel" else self._bytecode_layout()
         self._data = None
         if work:
             os.mkdir(work, 0o755)
@@ -255,7 +258,6 @@ class _Entry:
             )
         data_dir = dist_info[: -len(".dist-info")] + ".data/"
         skip = {"%s/%s" % (dist_info, s) for s in _SKIP}
-        offset = 0
         for member in zf.infolist():
             path = member.filename
             if member.is_dir() or path in skip:
@@ -273,15 +275,30 @@ class _Entry:
                 rel = scheme + "/" + rest
             else:
                 rel = "site/" + path
-            if rel in self._members:
-                raise PexError("%s installs %s twice" % (name, rel.partition("/")[2]), self.where, "rebuild the wheel")
-            self._members[rel] = (member, offset)
-            self.files.append((rel, wheel.mode_of(member), member.file_size))
-            offset += member.file_size
-        self.size = offset
+            self._add(rel, member)
         if dist_info + "/entry_points.txt" in zf.namelist():
             self.entry_points = wheel.entry_points(zf.read(dist_info + "/entry_points.txt").decode("utf-8"))
         return dist_info, dist_info.split("-")[0]
+
+    def _bytecode_layout(self):
+        """A bytecode zip holds only site-packages pycs (`<dir>/__pycache__/<module>.<tag>.pyc`)."""
+        for member in self.zf.infolist():
+            wheel.check_member(member, self.name, self.where)
+            path = member.filename
+            if member.is_dir():
+                continue
+            parts = path.split("/")
+            if len(parts) < 2 or parts[-2] != "__pycache__" or not parts[-1].endswith(".pyc"):
+                raise PexError("%s holds %s, which is not bytecode" % (self.name, path), self.where, REBUILD)
+            self._add("site/" + path, member)
+        return None, None
+
+    def _add(self, rel, member):
+        if rel in self._members:
+            raise PexError("%s installs %s twice" % (self.name, rel.partition("/")[2]), self.where, self._fix)
+        self._members[rel] = (member, self.size)
+        self.files.append((rel, wheel.mode_of(member), member.file_size))
+        self.size += member.file_size
 
     def digest(self, rel):
         return self._digests[rel]
@@ -293,8 +310,11 @@ class _Entry:
 
     def place(self, rel, dst):
         member, offset = self._members[rel]
-        with self.zf.open(member) as src:
-            data = src.read()  # zipfile stops at the member's size and checks its CRC
+        fast = getattr(self.zf.fp, "member", None)  # an archive.Slice: a zip inside the archive
+        data = fast and fast(member)
+        if data is None:
+            with self.zf.open(member) as src:
+                data = src.read()  # zipfile stops at the member's size and checks its CRC
         # Hashed once here, for every venv's RECORD: later copies out of DATA are byte-identical.
         self._digests[rel] = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode("ascii")
         if self._data is not None:
@@ -344,14 +364,14 @@ class Batch:
         self._store, self._new, self._locks, self.entries = store, [], [], {}
         found, missing = {}, {}
         try:
-            for name, sha, opener in wheels:
+            for name, sha, opener, kind in wheels:
                 if not _is_sha256(sha):
                     opener()  # cannot match: the check raises the usual mismatch error
                 manifest = store.root and load(store.path(sha))
                 if manifest:
                     found[sha] = Stored(store.path(sha), manifest)
                 else:
-                    missing.setdefault(sha, (name, sha, opener))
+                    missing.setdefault(sha, (name, sha, opener, kind))
             if missing:
                 self._claim([missing[sha] for sha in sorted(missing)], found, where)
         except BaseException:
@@ -359,7 +379,7 @@ class Batch:
                 entry.close()
             self.close()
             raise
-        self.entries = {name: found[sha] for name, sha, _ in wheels}
+        self.entries = {name: found[sha] for name, sha, _, _ in wheels}
 
     def _claim(self, missing, found, where):
         import fcntl
@@ -374,13 +394,13 @@ class Batch:
                 store.root = store.fallback(store.root, e)
                 folder = store.lock_all(missing, self._locks)
         if store.root is None:
-            for name, sha, opener in missing:
-                found[sha] = _Entry(name, opener(), where, None)
+            for name, sha, opener, kind in missing:
+                found[sha] = _Entry(name, opener(), where, None, kind)
             return
         for fd in self._locks:
             fcntl.flock(fd, fcntl.LOCK_EX)
         test_kill("store-after-lock")
-        for name, sha, opener in missing:
+        for name, sha, opener, kind in missing:
             path = store.path(sha)
             manifest = load(path)
             if manifest:  # another process built it while we waited
@@ -394,7 +414,7 @@ class Batch:
                 os.rename(path, aside)
                 remove(aside)
             zf = opener()  # checked against the sha256 before anything is written
-            entry = _Entry(name, zf, where, os.path.join(folder, ".%s.tmp-%s" % (sha, os.urandom(8).hex())))
+            entry = _Entry(name, zf, where, os.path.join(folder, ".%s.tmp-%s" % (sha, os.urandom(8).hex())), kind)
             self._new.append((entry, sha))
             found[sha] = entry
 
@@ -432,8 +452,8 @@ class Store:
         return os.path.join(self.root, "nx1", "store", sha)
 
     def open(self, wheels, where):
-        """A Batch for `wheels`, [(name, sha256, open)], where open() returns the wheel as a
-        zipfile after checking it against that sha256."""
+        """A Batch for `wheels`, [(name, sha256, open, kind)], where open() returns the zip as a
+        zipfile after checking it against that sha256, and kind is "wheel" or "bytecode"."""
         return Batch(self, wheels, where)
 
     def lock_all(self, missing, locks):
@@ -443,7 +463,7 @@ class Store:
         folder = os.path.join(self.root, "nx1", "store")
         os.makedirs(folder, exist_ok=True)
         try:
-            for _, sha, _ in missing:  # sorted by sha: two builders never wait on each other in a cycle
+            for _, sha, _, _ in missing:  # sorted by sha: two builders never wait on each other in a cycle
                 locks.append(_lock_file(os.path.join(folder, ".%s.lock" % sha)))
         except OSError:
             for fd in locks:

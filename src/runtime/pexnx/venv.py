@@ -124,14 +124,17 @@ def _install_wheels(installer, work, archive, options, store):
     import zipfile
 
     hashes = archive.info.get("distributions", {})
-    wheels = [(name, hashes[name], lambda name=name: archive.wheel(name)) for name in archive.selected_wheels()]
+    names = archive.selected_wheels()
+    wheels = [(name, hashes[name], lambda name=name: archive.wheel(name), "wheel") for name in names]
     pip = options.pip and _pip_wheel(archive)
     if pip:  # keyed by its own bytes: nothing else vouches for them
-        wheels.append((os.path.basename(pip), _sha256_file(pip), lambda: zipfile.ZipFile(pip)))
+        wheels.append((os.path.basename(pip), _sha256_file(pip), lambda: zipfile.ZipFile(pip), "wheel"))
+    # After the wheels, so a wheel's own files win any path both would write.
+    wheels += [(label, sha, opener, "bytecode") for label, sha, opener in archive.bytecode(names)]
     batch = store.open(wheels, archive.path)
     try:
         plans, dirs = [], set()
-        for name, _, _ in wheels:
+        for name, _, _, _ in wheels:
             entry = batch.entries[name]
             needed, placed, rows = installer.plan_entry(entry)
             dirs |= needed

@@ -107,7 +107,7 @@ class Installer:
         """Claims the venv paths of a store entry's files (see store.py). Returns (dirs, placed,
         rows): the venv dirs it needs, {entry path: venv path} of the files it writes, and what
         finish_entry() needs. Collisions are checked there, once the hashes are known."""
-        roots = {"site": self.site, "data": "", "headers": posixpath.join(self.headers, entry.dist_name)}
+        roots = {"site": self.site, "data": "", "headers": posixpath.join(self.headers, entry.dist_name or "")}
         dirs, placed, rows = set(), {}, []
         for rel, _, size in entry.files:
             scheme, _, rest = rel.partition("/")
@@ -134,6 +134,13 @@ class Installer:
         """Once its files are placed: checks collisions and writes what depends on the venv:
         scripts, INSTALLER and RECORD (with the entry's hashes: the copies are identical)."""
         name = entry.name
+        if entry.dist_info is None:
+            # Bytecode: in no RECORD, like the pycs Python writes itself; a path a wheel (or an
+            # earlier zip) wrote keeps that file, and Python checks any pyc against its source.
+            for target, rel, _, owned in rows:
+                if owned:
+                    self.owners[target] = (name, entry.digest(rel))
+            return
         record = []
         for target, rel, size, owned in rows:
             digest = entry.digest(rel)
