@@ -5,7 +5,8 @@
 //
 // Request: {out, wheels: [path], environments: [{id, platform, python, wheels: [[name]]}], requirements,
 //           entryPoint, script, interpreterConstraints,
-//           sources: {relative path: base64}, buildProperties, venvBinPath, stripPexEnv, runtimeDir}
+//           sources: {relative path: base64}, buildProperties, venvBinPath, stripPexEnv, runtimeDir,
+//           compile: {python: path, cacheDir}}   (bytecode of every wheel, compiled by that interpreter)
 // Answer:  {ok: true} | {ok: false, error: "<message>"}
 'use strict';
 const fs = require('node:fs');
@@ -15,6 +16,7 @@ const readline = require('node:readline');
 const dist = path.resolve(__dirname, '..', '..', 'dist', 'core');
 const { buildArchive } = require(path.join(dist, 'archive'));
 const { sha256File } = require(path.join(dist, 'common'));
+const { compileBytecode } = require(path.join(dist, 'bytecode'));
 
 async function build(request) {
   const sources = Object.keys(request.sources || {}).length ? fs.mkdtempSync(`${request.out}.src-`) : undefined;
@@ -26,7 +28,13 @@ async function build(request) {
     const wheels = await Promise.all(
       request.wheels.map(async (p) => ({ filename: path.basename(p), path: p, sha256: await sha256File(p) })),
     );
-    await buildArchive({ ...request, wheels, sourcesDir: sources });
+    let bytecode = [];
+    if (request.compile) {
+      const { python, cacheDir } = request.compile;
+      const minors = [...new Set(request.environments.map((env) => env.python))];
+      ({ files: bytecode } = await compileBytecode({ targets: minors.map((minor) => ({ python: minor, wheels })), python, cacheDir }));
+    }
+    await buildArchive({ ...request, wheels, bytecode, sourcesDir: sources });
   } finally {
     if (sources) fs.rmSync(sources, { recursive: true, force: true });
   }

@@ -146,9 +146,11 @@ def build_archive(
     bin_path="false",
     strip_pex_env=True,
     environments=None,
+    compile=False,
 ):
     """Writes an archive with the plugin's builder; `sources` is {relative path: bytes};
-    `environments` as environment() makes them (default: default_environments). Returns its PEX-INFO."""
+    `environments` as environment() makes them (default: default_environments); `compile`: with
+    the bytecode the builder compiles with this interpreter (for its minor only). Returns its PEX-INFO."""
     names = [os.path.basename(w) for w in wheels]
     _request(
         {
@@ -165,6 +167,7 @@ def build_archive(
             "stripPexEnv": strip_pex_env,
             # The runtime under test is the source tree's; only the writer comes from dist/.
             "runtimeDir": RUNTIME,
+            "compile": compile and {"python": PYTHON, "cacheDir": os.path.join(TMP, "wheel-cache")},
         }
     )
     return pex_info(path)
