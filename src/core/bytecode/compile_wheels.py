@@ -80,10 +80,11 @@ def compiled_members(wheel):
     return members, skipped
 
 
-def write_zip(out, members):
+def write_zip(out, members, mode):
     fd, temp = tempfile.mkstemp(dir=os.path.dirname(out), prefix=os.path.basename(out) + ".tmp-")
     try:
         with os.fdopen(fd, "wb") as f, zipfile.ZipFile(f, "w") as zf:
+            os.fchmod(f.fileno(), mode)  # not mkstemp's 0600: as readable as the cache's other files
             for name in sorted(members):
                 info = zipfile.ZipInfo(name, date_time=DOS_EPOCH)
                 info.create_system = 3  # unix, wherever it is built: the external_attr holds a unix mode
@@ -103,11 +104,13 @@ def main():
     # cache_from_source would put names under a prefix (-X pycache_prefix); members are site-relative.
     sys.pycache_prefix = None
     request = json.loads(sys.stdin.buffer.read())
+    umask = os.umask(0)
+    os.umask(umask)
     items = []
     for item in request:
         members, skipped = compiled_members(item["wheel"])
         if members:
-            write_zip(item["out"], members)
+            write_zip(item["out"], members, 0o666 & ~umask)
         items.append({"wheel": item["wheel"], "written": bool(members), "compiled": len(members), "skipped": skipped})
     result = {"cache_tag": sys.implementation.cache_tag, "magic": importlib.util.MAGIC_NUMBER.hex(), "items": items}
     sys.stdout.write(json.dumps(result))
