@@ -205,6 +205,25 @@ describe('compileBytecode', () => {
       expect(members(file.path).includes(aliases)).toBe(Number(file.cacheTag.slice('cpython-3'.length)) >= 12);
     }
   });
+
+  test('an interpreter writes the same bytes for a wheel on every run, whatever it compiled before and whatever PYTHON* says', async () => {
+    // Sets are marshalled in hash order, and objects marked by their reference counts (before 3.11).
+    const files = {
+      'pexnx_sets/__init__.py': 'def known(x):\n    return x in {"alpha", "beta", "gamma", "delta"}\n',
+      'pexnx_sets/more.py': 'NAMES = frozenset({"one", "two", "three"})\nassert "one" in NAMES\n',
+    };
+    const sets = await wheelFile(await buildTestWheel(path.join(root, 'wheels'), { name: 'pexnx-sets', version: '1.0', files }));
+    const minors = ['3.8', '3.9', '3.10', '3.11', '3.12', '3.13'];
+    const compiled = async (cache: string, wheels: WheelFile[], env = process.env) => {
+      const targets = minors.map((python) => ({ python, wheels }));
+      const { files } = await compileBytecode({ targets, python: testPython, cacheDir: path.join(root, cache), env });
+      return files.filter((f) => f.wheel === sets.filename).map((f) => [f.cacheTag, members(f.path), f.sha256]);
+    };
+    const alone = await compiled('cache-alone', [sets]);
+    expect(alone.length).toBeGreaterThan(0);
+    const pythonVariables = { PYTHONDONTWRITEBYTECODE: '1', PYTHONOPTIMIZE: '2', PYTHONPYCACHEPREFIX: path.join(root, 'prefix') };
+    expect(await compiled('cache-after', [alpha, sets], { ...process.env, ...pythonVariables, PYTHONHASHSEED: 'random' })).toEqual(alone);
+  });
 });
 
 describe('compileBytecode with a broken or changed interpreter', () => {

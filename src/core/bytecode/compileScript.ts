@@ -21,17 +21,25 @@ export interface CompileOutput {
 }
 
 /**
+ * The script's environment: no PYTHON* variable of the caller's (PYTHONDONTWRITEBYTECODE,
+ * PYTHONOPTIMIZE, PYTHONPATH...) and a fixed hash seed, which makes its bytecode the same bytes on
+ * every run (`-E`/`-I` would ignore that seed too).
+ */
+function scriptEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('PYTHON'))), PYTHONHASHSEED: '0' };
+}
+
+/**
  * Runs compile_wheels.py with `interpreter` on `items` (none: it only reports its cache tag and
- * magic number). `-I` keeps PYTHONDONTWRITEBYTECODE, PYTHONOPTIMIZE and the like out of it, `-S`
- * the site and its .pth files. A process that fails is one line naming the interpreter and the
- * last line it wrote on stderr.
+ * magic number), without the user's site (`-s`) or any site and .pth files (`-S`). A process that
+ * fails is one line naming the interpreter and the last line it wrote on stderr.
  */
 export async function runCompileWheels(
   interpreter: { path: string; version: Version },
   items: CompileItem[],
   env: NodeJS.ProcessEnv,
 ): Promise<CompileOutput> {
-  const result = await run(interpreter.path, ['-I', '-S', COMPILE_WHEELS_SCRIPT], { input: JSON.stringify(items), env });
+  const result = await run(interpreter.path, ['-s', '-S', COMPILE_WHEELS_SCRIPT], { input: JSON.stringify(items), env: scriptEnv(env) });
   let output: CompileOutput | undefined;
   try {
     output = result.code === 0 ? (JSON.parse(result.stdout) as CompileOutput) : undefined;

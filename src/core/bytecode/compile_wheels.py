@@ -1,6 +1,6 @@
 """Compiles the .py files of wheels to bytecode zips, with the interpreter that runs it.
 
-    python -I -S compile_wheels.py < REQUEST.json
+    PYTHONHASHSEED=0 python -s -S compile_wheels.py < REQUEST.json
 
 REQUEST: a JSON list of {"wheel": path, "out": path}. For each wheel, `out` gets a zip whose
 members are paths relative to site-packages, `<dir>/__pycache__/<stem>.<cache_tag>.pyc` (as
@@ -15,9 +15,12 @@ Output, on stdout, one JSON object: {"cache_tag", "magic" (importlib.util.MAGIC_
 "items": [{"wheel", "written" (whether `out` was written), "compiled", "skipped"}]}. An empty
 REQUEST only reports the cache tag and magic number.
 
-`-I` keeps PYTHON* variables (PYTHONDONTWRITEBYTECODE, PYTHONPYCACHEPREFIX, PYTHONOPTIMIZE...)
-and the user's site out; `-S` skips site and its .pth files: this needs only the stdlib.
-Stdlib only; CPython 3.8+.
+The same interpreter writes the same bytes for a wheel: before 3.11, marshal writes sets in hash
+order and marks objects by their reference counts, so the caller fixes the hash seed and each
+wheel is compiled in a child forked from the same state. The caller also passes no other PYTHON*
+variable (PYTHONDONTWRITEBYTECODE, PYTHONPYCACHEPREFIX, PYTHONOPTIMIZE...); `-s` keeps the user's
+site out and `-S` the site and its .pth files: this needs only the stdlib.
+Stdlib only; CPython 3.8+, POSIX (fork).
 """
 
 import importlib.util
@@ -26,6 +29,7 @@ import marshal
 import os
 import sys
 import tempfile
+import traceback
 import warnings
 import zipfile
 
@@ -97,7 +101,43 @@ def write_zip(out, members, mode):
         raise
 
 
+def compile_wheel(item, mode):
+    members, skipped = compiled_members(item["wheel"])
+    if members:
+        write_zip(item["out"], members, mode)
+    return {"wheel": item["wheel"], "written": bool(members), "compiled": len(members), "skipped": skipped}
+
+
+def in_child(fn, *args):
+    """fn(*args) in a child forked from this process, so that it starts from this state; its result
+    comes back as JSON. A child that fails has said why on stderr: this process exits too."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        code = 1
+        try:
+            with os.fdopen(write, "wb") as f:
+                f.write(json.dumps(fn(*args)).encode("utf-8"))
+            code = 0
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            os._exit(code)
+    os.close(write)
+    with os.fdopen(read, "rb") as f:
+        data = f.read()
+    _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status):
+        sys.exit("compiling %s: killed by signal %d" % (args[0]["wheel"], os.WTERMSIG(status)))
+    if status != 0:
+        sys.exit(1)
+    return json.loads(data)
+
+
 def main():
+    if sys.flags.hash_randomization:
+        sys.exit("compile_wheels.py needs PYTHONHASHSEED=0: its bytecode is then the same bytes on every run")
     # Compiling warns (SyntaxWarning, DeprecationWarning) as Python would on the tool's first import;
     # here stderr is kept for the one line that says why this process failed.
     warnings.simplefilter("ignore")
@@ -106,12 +146,7 @@ def main():
     request = json.loads(sys.stdin.buffer.read())
     umask = os.umask(0)
     os.umask(umask)
-    items = []
-    for item in request:
-        members, skipped = compiled_members(item["wheel"])
-        if members:
-            write_zip(item["out"], members, 0o666 & ~umask)
-        items.append({"wheel": item["wheel"], "written": bool(members), "compiled": len(members), "skipped": skipped})
+    items = [in_child(compile_wheel, item, 0o666 & ~umask) for item in request]
     result = {"cache_tag": sys.implementation.cache_tag, "magic": importlib.util.MAGIC_NUMBER.hex(), "items": items}
     sys.stdout.write(json.dumps(result))
 
