@@ -1,5 +1,17 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ERROR_LINE, formatError, PexError, Reporter, sha256File } from '../common';
@@ -7,6 +19,7 @@ import { inspectInterpreter, Interpreter } from '../python';
 import { buildTestWheel, testPython } from '../testing/wheels';
 import type { WheelFile } from '../wheel';
 import { compileBytecode } from './compile';
+import { COMPILE_WHEELS_SCRIPT } from './compileScript';
 
 // Each case starts an interpreter or a few (tens of ms each, more on a busy machine).
 jest.setTimeout(60_000);
@@ -223,6 +236,43 @@ describe('compileBytecode', () => {
     expect(alone.length).toBeGreaterThan(0);
     const pythonVariables = { PYTHONDONTWRITEBYTECODE: '1', PYTHONOPTIMIZE: '2', PYTHONPYCACHEPREFIX: path.join(root, 'prefix') };
     expect(await compiled('cache-after', [alpha, sets], { ...process.env, ...pythonVariables, PYTHONHASHSEED: 'random' })).toEqual(alone);
+  });
+});
+
+describe('a build killed while it writes a bytecode zip', () => {
+  test('leaves no zip that a later build takes as complete', async () => {
+    // A pyc of some megabytes of incompressible text: deflating it takes long enough to kill the writer.
+    const text = randomBytes(5_000_000).toString('base64');
+    const big = await wheelFile(
+      await buildTestWheel(path.join(root, 'wheels'), {
+        name: 'pexnx-big',
+        version: '1.0',
+        files: { 'pexnx_big/text.py': `TEXT = "${text}"\n` },
+      }),
+    );
+    const cacheDir = mkdtempSync(path.join(root, 'killed-'));
+    const magic = python('import importlib.util; print(importlib.util.MAGIC_NUMBER.hex())').trim();
+    const dir = path.join(cacheDir, 'bytecode', `${tag}-${magic}`);
+    mkdirSync(dir, { recursive: true });
+    const out = path.join(dir, `${big.sha256}.zip`);
+    const writer = spawn(interpreter.path, ['-s', '-S', COMPILE_WHEELS_SCRIPT], {
+      env: { ...process.env, PYTHONHASHSEED: '0' },
+      detached: true, // its own process group: the forked child that writes goes with it
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
+    writer.stdin.end(JSON.stringify([{ wheel: big.path, out }]));
+    const exited = new Promise((resolve) => writer.on('exit', resolve));
+    const writing = () => readdirSync(dir).some((name) => name.includes('.tmp-') && statSync(path.join(dir, name)).size > 0);
+    while (!writing()) await new Promise((resolve) => setTimeout(resolve, 1));
+    process.kill(-writer.pid!, 'SIGKILL');
+    await exited;
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(dir)).toEqual([expect.stringMatching(/\.zip\.tmp-/)]);
+    const report = recorder();
+    const { files } = await compileBytecode({ targets: [{ python: minor, wheels: [big] }], python: testPython, cacheDir, report });
+    expect(report.lines).toEqual([`compiling bytecode with CPython ${minor} for 1 wheel`]);
+    expect(files.map((f) => f.path)).toEqual([out]);
+    expect(members(out)).toEqual([`pexnx_big/__pycache__/__init__.${tag}.pyc`, `pexnx_big/__pycache__/text.${tag}.pyc`]);
   });
 });
 
