@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs
 import { constants } from 'node:os';
 import * as path from 'node:path';
 import { ArchiveEnvironment, buildArchive } from './archive';
+import { BytecodeFile, compileBytecode } from './bytecode';
 import { PexError, Reporter, run, stripAnsi } from './common';
 import {
   archiveEnvironments,
@@ -198,6 +199,11 @@ export interface BuildToolOptions extends ToolFiles {
   pluginVersion: string;
   /** Only the lock's environments on these platforms: a smaller archive. Default: every covered environment. */
   platforms?: string[];
+  /**
+   * Ship the wheels' bytecode for every covered CPython minor with an interpreter here (default
+   * true): the tool's first run then compiles nothing. false: no interpreter is started for it.
+   */
+  compile?: boolean;
 }
 
 /**
@@ -223,6 +229,35 @@ async function archiveWheels(
     wheels: env.files.map((choices) => [...new Set(choices.map((file) => wheelOf.get(file.sha256)!.filename))]),
   }));
   return { wheels: [...wheels.values()], environments };
+}
+
+/** `3.9, 3.10 or 3.14` */
+const listed = (items: string[]) => (items.length > 1 ? `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}` : items[0]);
+
+/**
+ * The bytecode of the wheels each covered minor's environments name (on any platform: bytecode
+ * depends on the Python, not the machine), compiled by the interpreters of those minors found here.
+ */
+async function archiveBytecode(wheels: WheelFile[], environments: ArchiveEnvironment[], opts: BuildToolOptions): Promise<BytecodeFile[]> {
+  const byName = new Map(wheels.map((wheel) => [wheel.filename, wheel]));
+  const names = new Map<string, Set<string>>();
+  for (const env of environments) {
+    const set = names.get(env.python) ?? new Set<string>();
+    env.wheels.flat().forEach((name) => set.add(name));
+    names.set(env.python, set);
+  }
+  const { files, missing } = await compileBytecode({
+    targets: [...names].map(([python, set]) => ({ python, wheels: [...set].map((name) => byName.get(name)!) })),
+    python: opts.python,
+    cacheDir: opts.cacheDir ?? defaultWheelCacheDir(opts.env),
+    env: opts.env,
+    report: opts.report,
+  });
+  if (missing.length) {
+    const whose = missing.length > 1 ? 'their' : 'its';
+    opts.report?.info(`no CPython ${listed(missing)} here: ${whose} bytecode is compiled on the tool's first run`);
+  }
+  return files;
 }
 
 export async function buildTool(opts: BuildToolOptions) {
@@ -251,10 +286,12 @@ export async function buildTool(opts: BuildToolOptions) {
   );
   if (opts.script) assertScriptExists(opts.script, wheels, rel(opts, lockFile));
   if (opts.entryPoint) assertEntryPointModule(opts.entryPoint, wheels, sourcesDir, rel(opts, lockFile));
+  const bytecode = opts.compile === false ? undefined : await archiveBytecode(wheels, environments, opts);
   return buildArchive({
     out: opts.out,
     wheels,
     environments,
+    bytecode,
     requirements: lock.requirements,
     script: opts.script,
     entryPoint: opts.entryPoint,

@@ -24,6 +24,8 @@ export interface PexPluginOptions extends IndexOptions {
   distDir?: string;
   /** The platforms every lock covers (a comma list or an array); default all four, leaving out what pip cannot satisfy. */
   platforms?: string | string[];
+  /** Whether every archive ships its wheels' bytecode (the pex targets' `compile`); default true. */
+  compile?: boolean;
 }
 
 export type TargetNames = Required<Pick<PexPluginOptions, 'lockTargetName' | 'pexTargetName' | 'venvTargetName' | 'runTargetName'>>;

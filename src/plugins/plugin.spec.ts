@@ -229,6 +229,20 @@ describe('createNodesV2', () => {
     });
   });
 
+  test("nx.json's compile reaches the inferred pex target's options (so its hash changes with it)", async () => {
+    write('tools/ruff/project.json', JSON.stringify({ name: 'ruff' }));
+    write('tools/ruff/requirements.txt', 'ruff\n');
+    write('tools/ruff/pylock.toml', '');
+    const [[, result]] = await infer(['tools/ruff/pylock.toml'], { compile: false });
+    expect(result.projects!['tools/ruff'].targets!.pex.options).toEqual({
+      lockFile: '{projectRoot}/pylock.toml',
+      outputPath: 'dist/{projectRoot}/{projectName}.pex',
+      compile: false,
+    });
+    const [[, unset]] = await infer(['tools/ruff/pylock.toml']);
+    expect(unset.projects!['tools/ruff'].targets!.pex.options).not.toHaveProperty('compile');
+  });
+
   test('infers nothing for a lock without requirements.txt or outside a project', async () => {
     write('stray/pex.lock.json', '{}\n');
     write('stray/requirements.txt', 'x\n');

@@ -65,7 +65,7 @@ function toolTargets(projectName: string, lockFile: string, options: PexPluginOp
       inputs: toolInputs,
       outputs: ['{options.outputPath}'],
       dependsOn: [],
-      options: { lockFile: lock, outputPath: archive },
+      options: { lockFile: lock, outputPath: archive, ...(options?.compile !== undefined ? { compile: options.compile } : {}) },
       metadata: metadata('Build the tool as a PEX --venv archive from the lock.', {
         command: toolHelp,
         example: { options: { script: 'black', outputPath: `${o.distDir}/bin/{projectName}.pex` } },

@@ -59,6 +59,7 @@ export interface ArchiveInput {
   stripPexEnv?: boolean;
   /** Holds preamble.sh, __main__.py and pexnx/; defaults to the runtime shipped beside this module. */
   runtimeDir?: string;
+  bytecode?: import('../bytecode').BytecodeFile[];
 }
 
 export interface BuiltArchive {

@@ -122,8 +122,11 @@ export function pyenvInterpreters(name: string, env: NodeJS.ProcessEnv): string[
 
 const isShim = (file: string) => path.basename(path.dirname(file)) === 'shims';
 
-/** Where to look for `name`: PATH's hit, except that a versioned pyenv shim gives way to pyenv's own binaries. */
-function candidateFiles(name: string, env: NodeJS.ProcessEnv): Array<{ file: string; label: string }> {
+/**
+ * Where to look for `name` (or the file a path names): PATH's hit, except that a versioned pyenv
+ * shim gives way to pyenv's own binaries.
+ */
+export function candidateFiles(name: string, env: NodeJS.ProcessEnv): Array<{ file: string; label: string }> {
   const onPath = locate(name, env);
   const installed = onPath === null || isShim(onPath) ? pyenvInterpreters(name, env) : [];
   if (installed.length) return installed.map((file) => ({ file, label: file }));

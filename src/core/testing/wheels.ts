@@ -13,6 +13,8 @@ export interface TestWheel {
   tag?: string;
   /** Extra module files, path → content. */
   files?: Record<string, string>;
+  /** Leave out the `<name>/__init__.py` every wheel has otherwise: only `files` and the metadata. */
+  noPackage?: boolean;
 }
 
 function recordHash(data: Buffer): string {
@@ -24,7 +26,7 @@ export async function buildTestWheel(dir: string, wheel: TestWheel): Promise<str
   const tag = wheel.tag ?? 'py3-none-any';
   const info = `${dist}-${wheel.version}.dist-info`;
   const files: Record<string, string> = {
-    [`${dist}/__init__.py`]: `def main():\n    print("${wheel.name} ${wheel.version}")\n`,
+    ...(wheel.noPackage ? {} : { [`${dist}/__init__.py`]: `def main():\n    print("${wheel.name} ${wheel.version}")\n` }),
     ...wheel.files,
     [`${info}/METADATA`]: [
       'Metadata-Version: 2.1',

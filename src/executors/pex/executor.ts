@@ -19,6 +19,7 @@ export default async function pexExecutor(options: PexExecutorSchema, context: E
       sourcesDir: target.resolvePath(options.sources),
       python: options.python,
       platforms: options.platforms === undefined ? undefined : parsePlatforms(options.platforms, `${target.projectName}:pex platforms`),
+      compile: options.compile,
       // The plugin's index options in nx.json: where a locked file that moved is looked for.
       index: indexOptions({}, context),
       report,

@@ -7,4 +7,5 @@ export interface PexExecutorSchema {
   sources: string;
   python?: string;
   platforms?: string[] | string;
+  compile?: boolean;
 }

@@ -1,0 +1,2 @@
+export type { BytecodeFile, BytecodeTarget, CompileBytecodeOptions } from './compile';
+export { compileBytecode } from './compile';
