@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as archiveModule from './archive/archive';
+import { RUNTIME_DIR } from './archive';
 import { formatError, Reporter, sha256File } from './common';
 import * as exec from './common/exec';
 import { writeLockfile } from './lock';
@@ -57,7 +58,8 @@ async function build(out: string, options: { compile?: boolean } = {}) {
       pluginVersion: '0.0.0',
       ...options,
     });
-    return { lines: report.lines, started: started.mock.calls.map((c) => c[0]), bytecode: archive.mock.calls[0][0].bytecode };
+    const { bytecode, runtimeBytecode } = archive.mock.calls[0][0];
+    return { lines: report.lines, started: started.mock.calls.map((c) => c[0]), bytecode, runtimeBytecode };
   } finally {
     started.mockRestore();
     archive.mockRestore();
@@ -110,16 +112,17 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('buildTool', () => {
   test('compile: false starts no interpreter and ships no bytecode', async () => {
-    const { lines, started, bytecode } = await build('plain.pex', { compile: false });
+    const { lines, started, bytecode, runtimeBytecode } = await build('plain.pex', { compile: false });
     expect(started).toEqual([]);
     expect(bytecode).toBeUndefined();
+    expect(runtimeBytecode).toBeUndefined();
     expect(lines).toEqual([]);
   });
 
-  test("by default each covered minor with an interpreter here gets its wheels' bytecode; a minor without one is told", async () => {
-    const { lines, bytecode } = await build('compiled.pex');
+  test("by default each covered minor with an interpreter here gets its wheels' bytecode, and one the runtime's; a minor without one is told", async () => {
+    const { lines, bytecode, runtimeBytecode } = await build('compiled.pex');
     expect(lines).toEqual([
-      `compiling bytecode with CPython ${minor} for 1 wheel`,
+      `compiling bytecode with CPython ${minor} for 1 wheel and the archive's runtime`,
       `no CPython ${next} here: its bytecode is compiled on the tool's first run`,
     ]);
     expect(bytecode).toEqual([
@@ -130,6 +133,10 @@ describe('buildTool', () => {
         sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
       },
     ]);
+    // One .pyc per module of the shipped runtime, for the minor compiled here.
+    const modules = readdirSync(path.join(RUNTIME_DIR, 'pexnx')).filter((name) => name.endsWith('.py'));
+    expect(runtimeBytecode?.cacheTag).toBe(`cpython-${minor.replace('.', '')}`);
+    expect(runtimeBytecode?.files.map((file) => file.name)).toEqual(modules.map((name) => `${name}c`).sort());
   });
 
   test('a second build takes the bytecode from the cache: no interpreter starts', async () => {
@@ -137,6 +144,7 @@ describe('buildTool', () => {
     const second = await build('second.pex');
     expect(second.started).toEqual([]);
     expect(second.bytecode).toEqual(first.bytecode);
+    expect(second.runtimeBytecode).toEqual(first.runtimeBytecode);
     expect(second.lines).toEqual([`no CPython ${next} here: its bytecode is compiled on the tool's first run`]);
   });
 });

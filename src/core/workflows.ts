@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
 import * as path from 'node:path';
-import { ArchiveEnvironment, buildArchive } from './archive';
-import { BytecodeFile, compileBytecode } from './bytecode';
+import { ArchiveEnvironment, buildArchive, RUNTIME_DIR } from './archive';
+import { BytecodeFile, compileBytecode, RuntimeBytecode } from './bytecode';
 import { PexError, Reporter, run, stripAnsi } from './common';
 import {
   archiveEnvironments,
@@ -238,7 +238,11 @@ const listed = (items: string[]) => (items.length > 1 ? `${items.slice(0, -1).jo
  * The bytecode of the wheels each covered minor's environments name (on any platform: bytecode
  * depends on the Python, not the machine), compiled by the interpreters of those minors found here.
  */
-async function archiveBytecode(wheels: WheelFile[], environments: ArchiveEnvironment[], opts: BuildToolOptions): Promise<BytecodeFile[]> {
+async function archiveBytecode(
+  wheels: WheelFile[],
+  environments: ArchiveEnvironment[],
+  opts: BuildToolOptions,
+): Promise<{ bytecode: BytecodeFile[]; runtimeBytecode?: RuntimeBytecode }> {
   const byName = new Map(wheels.map((wheel) => [wheel.filename, wheel]));
   const names = new Map<string, Set<string>>();
   for (const env of environments) {
@@ -246,9 +250,10 @@ async function archiveBytecode(wheels: WheelFile[], environments: ArchiveEnviron
     env.wheels.flat().forEach((name) => set.add(name));
     names.set(env.python, set);
   }
-  const { files, missing } = await compileBytecode({
+  const { files, missing, runtime } = await compileBytecode({
     targets: [...names].map(([python, set]) => ({ python, wheels: [...set].map((name) => byName.get(name)!) })),
     python: opts.python,
+    runtime: path.join(RUNTIME_DIR, 'pexnx'),
     cacheDir: opts.cacheDir ?? defaultWheelCacheDir(opts.env),
     env: opts.env,
     report: opts.report,
@@ -257,7 +262,7 @@ async function archiveBytecode(wheels: WheelFile[], environments: ArchiveEnviron
     const whose = missing.length > 1 ? 'their' : 'its';
     opts.report?.info(`no CPython ${listed(missing)} here: ${whose} bytecode is compiled on the tool's first run`);
   }
-  return files;
+  return { bytecode: files, runtimeBytecode: runtime };
 }
 
 export async function buildTool(opts: BuildToolOptions) {
@@ -286,12 +291,12 @@ export async function buildTool(opts: BuildToolOptions) {
   );
   if (opts.script) assertScriptExists(opts.script, wheels, rel(opts, lockFile));
   if (opts.entryPoint) assertEntryPointModule(opts.entryPoint, wheels, sourcesDir, rel(opts, lockFile));
-  const bytecode = opts.compile === false ? undefined : await archiveBytecode(wheels, environments, opts);
+  const compiled = opts.compile === false ? {} : await archiveBytecode(wheels, environments, opts);
   return buildArchive({
     out: opts.out,
     wheels,
     environments,
-    bytecode,
+    ...compiled,
     requirements: lock.requirements,
     script: opts.script,
     entryPoint: opts.entryPoint,

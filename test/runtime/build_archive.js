@@ -6,7 +6,7 @@
 // Request: {out, wheels: [path], environments: [{id, platform, python, wheels: [[name]]}], requirements,
 //           entryPoint, script, interpreterConstraints,
 //           sources: {relative path: base64}, buildProperties, venvBinPath, stripPexEnv, runtimeDir,
-//           compile: {python: path, cacheDir}}   (bytecode of every wheel, compiled by that interpreter)
+//           compile: {python: path, minor, cacheDir}}   (bytecode of every wheel and of the runtime, by that interpreter)
 // Answer:  {ok: true} | {ok: false, error: "<message>"}
 'use strict';
 const fs = require('node:fs');
@@ -28,13 +28,19 @@ async function build(request) {
     const wheels = await Promise.all(
       request.wheels.map(async (p) => ({ filename: path.basename(p), path: p, sha256: await sha256File(p) })),
     );
-    let bytecode = [];
+    let compiled = {};
     if (request.compile) {
-      const { python, cacheDir } = request.compile;
-      const minors = [...new Set(request.environments.map((env) => env.python))];
-      ({ files: bytecode } = await compileBytecode({ targets: minors.map((minor) => ({ python: minor, wheels })), python, cacheDir }));
+      const { python, minor, cacheDir } = request.compile;
+      const runtime = path.join(request.runtimeDir, 'pexnx');
+      const { files, runtime: runtimeBytecode } = await compileBytecode({
+        targets: [{ python: minor, wheels }],
+        python,
+        cacheDir,
+        runtime,
+      });
+      compiled = { bytecode: files, runtimeBytecode };
     }
-    await buildArchive({ ...request, wheels, bytecode, sourcesDir: sources });
+    await buildArchive({ ...request, ...compiled, wheels, sourcesDir: sources });
   } finally {
     if (sources) fs.rmSync(sources, { recursive: true, force: true });
   }

@@ -167,7 +167,7 @@ def build_archive(
             "stripPexEnv": strip_pex_env,
             # The runtime under test is the source tree's; only the writer comes from dist/.
             "runtimeDir": RUNTIME,
-            "compile": compile and {"python": PYTHON, "cacheDir": os.path.join(TMP, "wheel-cache")},
+            "compile": compile and {"python": PYTHON, "minor": VERSION, "cacheDir": os.path.join(TMP, "wheel-cache")},
         }
     )
     return pex_info(path)

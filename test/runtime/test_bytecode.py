@@ -9,7 +9,7 @@ import os
 import sys
 import zipfile
 
-from support import HELLO, Case, archive, pex_info, tampered, wheel
+from support import HELLO, PYTHON, RUNTIME, Case, archive, other_pythons, pex_info, tampered, wheel
 
 TAG = sys.implementation.cache_tag
 
@@ -86,7 +86,9 @@ class BytecodeTest(Case):
         self.assertEqual(self.run_cmd([pex, "--version"])[0], "hellotool 1.0.0\n")
         venvs = self.venvs(pex_info(pex))
         site = _site(os.path.join(venvs, os.readlink(os.path.join(venvs, "sh"))))
-        self.assertFalse(os.path.exists(os.path.join(site, "greetlib", "__pycache__", "__init__.%s.pyc" % TAG)))
+        # The run compiled greetlib itself: a pyc of Python's own (timestamp-based), not the shipped one.
+        with open(os.path.join(site, "greetlib", "__pycache__", "__init__.%s.pyc" % TAG), "rb") as f:
+            self.assertEqual(int.from_bytes(f.read()[4:8], "little"), 0)
 
     def test_a_bytecode_zip_holding_anything_but_pycs_is_refused(self):
         greetlib = os.path.basename(wheel("greetlib-1.2.0"))
@@ -110,3 +112,35 @@ class BytecodeTest(Case):
         bytecode = {TAG: dict(self.info["pex_nx"]["bytecode"][TAG], **{greetlib: "0" * 64})}
         pex, _ = tampered((self.pex, self.info), info={"pex_nx": dict(self.info["pex_nx"], bytecode=bytecode)})
         self.assertOneLineError(self.run_cmd([pex, "--version"], code=1)[1], "sha256 mismatch")
+
+
+class RuntimeBytecodeTest(Case):
+    """The runtime's own modules, compiled for one interpreter, beside their sources in .bootstrap/pexnx."""
+
+    def setUp(self):
+        super().setUp()
+        self.pex, self.info = archive(script="hello", compile=True)
+
+    def import_boot(self, python):
+        """What the cold path does first: pexnx from the archive's .bootstrap/."""
+        code = (
+            "import sys; sys.path.insert(0, sys.argv[1] + '/.bootstrap'); import pexnx.boot; print(pexnx.boot.__file__)"
+        )
+        return self.run_cmd([python, "-S", "-c", code, self.pex])[0].strip()
+
+    def test_the_cold_path_imports_the_compiled_runtime_and_the_venv_runner_is_its_source(self):
+        self.assertEqual(self.import_boot(PYTHON), self.pex + "/.bootstrap/pexnx/boot.pyc")
+        self.assertEqual(self.run_cmd([self.pex, "--version"])[0], "hellotool 1.0.0\n")
+        venvs = self.venvs(self.info)
+        with open(os.path.join(venvs, "sh", "pex"), "rb") as f:
+            runner = f.read()
+        with open(os.path.join(RUNTIME, "pexnx", "runner.py"), "rb") as f:
+            self.assertTrue(runner.endswith(f.read()), "the venv's pex is runner.py behind a shebang, not its bytecode")
+
+    def test_another_minor_imports_the_runtime_from_source_and_runs(self):
+        others = other_pythons()
+        if not others:
+            self.skipTest("no CPython of another minor on this machine")
+        python = others[sorted(others)[0]]
+        self.assertEqual(self.import_boot(python), self.pex + "/.bootstrap/pexnx/boot.py")
+        self.assertEqual(self.run_cmd([python, self.pex, "--version"])[0], "hellotool 1.0.0\n")

@@ -206,6 +206,30 @@ describe('buildArchive', () => {
     expect(existsSync(path.join(dir, 'bytecode', 'y.pex'))).toBe(false);
   });
 
+  it("puts the runtime's compiled modules beside their sources, inside bootstrap_hash, and refuses any other name", async () => {
+    const pyc = path.join(dir, 'runtime-pyc', '__init__.pyc');
+    mkdirSync(path.dirname(pyc), { recursive: true });
+    writeFileSync(pyc, randomBytes(64));
+    const out = path.join(dir, 'runtime-bytecode', 'x.pex');
+    const runtimeBytecode = { cacheTag: 'cpython-311', files: [{ name: '__init__.pyc', path: pyc }] };
+    const built = await buildArchive({ ...input, out, runtimeBytecode });
+    const entry = zipReport(out).entries.find(([name]) => name === '.bootstrap/pexnx/__init__.pyc');
+    expect(entry).toBeDefined();
+    const plain = await buildArchive({ ...input, out: path.join(dir, 'runtime-bytecode', 'plain.pex') });
+    const bootstrapHash = (file: string) =>
+      JSON.parse(
+        execFileSync(testPython, ['-c', 'import sys, zipfile; print(zipfile.ZipFile(sys.argv[1]).read("PEX-INFO").decode())', file], {
+          encoding: 'utf8',
+        }),
+      ).bootstrap_hash;
+    expect(bootstrapHash(out)).not.toBe(bootstrapHash(plain.path));
+    expect(built.pexHash).not.toBe(plain.pexHash);
+    const stray = { cacheTag: 'cpython-311', files: [{ name: 'notes.pyc', path: pyc }] };
+    await expect(buildArchive({ ...input, out: path.join(dir, 'runtime-bytecode', 'y.pex'), runtimeBytecode: stray })).rejects.toThrow(
+      /is no module of the archive runtime/,
+    );
+  });
+
   it('gives the same bytes for the same inputs', async () => {
     const first = await buildArchive({ ...input, out: path.join(dir, 'a', 'x.pex') });
     const second = await buildArchive({ ...input, out: path.join(dir, 'b', 'x.pex') });

@@ -18,6 +18,7 @@ import { CONTRACT, isReservedEntry, PexError, tempWriteStream, venvsSubdir, veri
 import { candidateNames, parseConstraint, satisfies } from '../python';
 import { buildPexInfo, codeHash, PexInfoInput } from './pexInfo';
 import { assertSafeWheel, parseWheelName, WheelFile } from '../wheel';
+import type { BytecodeFile, RuntimeBytecode } from '../bytecode';
 import { makeOffsetsAbsolute } from './zipOffsets';
 
 /** One locked environment the archive carries. */
@@ -30,23 +31,15 @@ export interface ArchiveEnvironment {
   wheels: string[][];
 }
 
-/** A wheel's bytecode for one interpreter (docs/archive-format.md, Bytecode): a zip of its site-packages pycs. */
-export interface ArchiveBytecode {
-  /** The compiling interpreter's `sys.implementation.cache_tag`, e.g. cpython-311. */
-  cacheTag: string;
-  /** The wheel file name it belongs to. */
-  wheel: string;
-  path: string;
-  sha256: string;
-}
-
 export interface ArchiveInput {
   out: string;
   /** Every wheel the environments name, each once. */
   wheels: WheelFile[];
   environments: ArchiveEnvironment[];
-  /** Bytecode zips, at most one per wheel and cache tag. */
-  bytecode?: ArchiveBytecode[];
+  /** Bytecode zips (docs/archive-format.md, Bytecode), at most one per wheel and cache tag. */
+  bytecode?: BytecodeFile[];
+  /** The runtime's own modules compiled for one interpreter: each `<module>.pyc` goes beside its source. */
+  runtimeBytecode?: RuntimeBytecode;
   requirements: string[];
   entryPoint?: string;
   script?: string;
@@ -59,7 +52,6 @@ export interface ArchiveInput {
   stripPexEnv?: boolean;
   /** Holds preamble.sh, __main__.py and pexnx/; defaults to the runtime shipped beside this module. */
   runtimeDir?: string;
-  bytecode?: import('../bytecode').BytecodeFile[];
 }
 
 export interface BuiltArchive {
@@ -67,6 +59,9 @@ export interface BuiltArchive {
   pexHash: string;
   size: number;
 }
+
+/** The runtime shipped beside this module (src/runtime, dist/runtime): preamble.sh, __main__.py, pexnx/. */
+export const RUNTIME_DIR = path.join(__dirname, '../../runtime');
 
 // DOS time is local time, and yazl encodes it so: a local date gives 1980-01-01 00:00 in any time zone.
 const DOS_EPOCH = new Date(1980, 0, 1, 0, 0, 0);
@@ -231,8 +226,19 @@ function narrowedConstraints(constraints: string[], environments: ArchiveEnviron
 type Copied = { filename: string; path: string; sha256: string };
 type Entry = { name: string; data: Buffer } | { name: string; file: Copied; size: number };
 
+/** `.bootstrap/pexnx/<module>.pyc` beside each module's source, where zipimport takes it instead of compiling. */
+function runtimePycs(runtime: Runtime, compiled: RuntimeBytecode | undefined): Array<{ name: string; data: Buffer }> {
+  return (compiled?.files ?? []).map((file) => {
+    const name = `.bootstrap/pexnx/${file.name}`;
+    if (!/^[A-Za-z_]\w*\.pyc$/.test(file.name) || !runtime.bootstrap.some((source) => `${source.name}c` === name)) {
+      throw new PexError(`${file.path} is no module of the archive runtime`, 'the bytecode cache', 'delete it and build the archive again');
+    }
+    return { name, data: readFileSync(file.path) };
+  });
+}
+
 /** PEX-INFO's `pex_nx.bytecode` and the archive's entries for the bytecode zips; each (tag, wheel) once. */
-function bytecodeEntries(bytecode: ArchiveBytecode[]): { info: Record<string, Record<string, string>>; entries: Entry[] } {
+function bytecodeEntries(bytecode: BytecodeFile[]): { info: Record<string, Record<string, string>>; entries: Entry[] } {
   const info: Record<string, Record<string, string>> = {};
   const entries: Entry[] = [];
   for (const item of bytecode) {
@@ -253,7 +259,7 @@ export async function buildArchive(input: ArchiveInput): Promise<BuiltArchive> {
   if (existsSync(input.out) && statSync(input.out).isDirectory()) {
     throw new PexError(`${input.out} is a directory, not an archive path`, 'outputPath', 'set it to a file such as dist/tools/x/x.pex');
   }
-  const runtime = readRuntime(input.runtimeDir ?? path.join(__dirname, '../../runtime'));
+  const runtime = readRuntime(input.runtimeDir ?? RUNTIME_DIR);
   const sources = input.sourcesDir ? readSources(input.sourcesDir) : [];
   const constraints = archiveConstraints(input.interpreterConstraints, input.environments);
   const pythons = candidateNames(constraints).join(' ');
@@ -263,6 +269,7 @@ export async function buildArchive(input: ArchiveInput): Promise<BuiltArchive> {
     assertSafeWheel(wheel.path, wheel.filename);
   }
   const bytecode = bytecodeEntries(input.bytecode ?? []);
+  const bootstrap = [...runtime.bootstrap, ...runtimePycs(runtime, input.runtimeBytecode)];
   const { json, pexHash } = buildPexInfo({
     requirements: input.requirements,
     wheels: input.wheels,
@@ -272,7 +279,7 @@ export async function buildArchive(input: ArchiveInput): Promise<BuiltArchive> {
     interpreterConstraints: constraints,
     environments: input.environments,
     codeHash: codeHash(sources),
-    bootstrapHash: codeHash(runtime.bootstrap.map((file) => ({ path: file.name, data: file.data }))),
+    bootstrapHash: codeHash(bootstrap.map((file) => ({ path: file.name, data: file.data }))),
     buildProperties: input.buildProperties ?? {},
     venvBinPath: input.venvBinPath,
     stripPexEnv: input.stripPexEnv,
@@ -280,7 +287,7 @@ export async function buildArchive(input: ArchiveInput): Promise<BuiltArchive> {
 
   const values = templateValues(pexHash, pythons);
   const entries: Entry[] = [
-    ...runtime.bootstrap,
+    ...bootstrap,
     ...input.wheels.map((wheel) => ({ name: `.deps/${wheel.filename}`, file: wheel, size: statSync(wheel.path).size })),
     ...bytecode.entries,
     { name: 'PEX-INFO', data: Buffer.from(json) },

@@ -191,6 +191,30 @@ describe('compileBytecode', () => {
     expect(files.map((f) => f.wheel)).toEqual([alpha.filename, gamma.filename]);
   });
 
+  test("the archive runtime's modules compile once, as <module>.pyc for zipimport, by the build's interpreter", async () => {
+    const runtime = path.join(root, 'runtime-src');
+    mkdirSync(runtime, { recursive: true });
+    writeFileSync(path.join(runtime, '__init__.py'), 'NAME = "pexnx"\n');
+    writeFileSync(path.join(runtime, 'boot.py'), 'def main():\n    return 1\n');
+    writeFileSync(path.join(runtime, 'contract.json'), '{}');
+    const report = recorder();
+    const first = await compileBytecode({ targets: [{ python: minor, wheels: [alpha] }], python: testPython, cacheDir, runtime, report });
+    expect(report.lines).toEqual([`compiling bytecode with CPython ${minor} for the archive's runtime`]);
+    expect(first.runtime?.cacheTag).toBe(tag);
+    expect(first.runtime?.files.map((f) => f.name)).toEqual(['__init__.pyc', 'boot.pyc']);
+    const pyc = readFileSync(first.runtime!.files[1].path);
+    expect(pyc.readUInt32LE(4)).toBe(3);
+    const again = recorder();
+    expect(
+      await compileBytecode({ targets: [{ python: minor, wheels: [alpha] }], python: testPython, cacheDir, runtime, report: again }),
+    ).toEqual(first);
+    expect(again.lines).toEqual([]);
+    // Other sources are other bytecode.
+    writeFileSync(path.join(runtime, 'boot.py'), 'def main():\n    return 2\n');
+    const changed = await compileBytecode({ targets: [{ python: minor, wheels: [alpha] }], python: testPython, cacheDir, runtime });
+    expect(readFileSync(changed.runtime!.files[1].path).equals(pyc)).toBe(false);
+  });
+
   test('a minor with no interpreter here is missing, and nothing is started for it', async () => {
     const report = recorder();
     const result = await compileBytecode({ targets: [{ python: '3.20', wheels: [alpha] }], cacheDir, report });

@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { Reporter, sha256File, silentReporter, writeFileAtomic } from '../common';
 import type { WheelFile } from '../wheel';
 import { runCompileWheels } from './compileScript';
-import { Compiler, findCompiler } from './compilers';
+import { Compiler, findCompiler, minorOf } from './compilers';
 
 /** A wheel's bytecode for one interpreter cache tag: a zip of checked-hash pycs, paths relative to site-packages. */
 export interface BytecodeFile {
@@ -29,8 +30,20 @@ export interface CompileBytecodeOptions {
   python?: string;
   /** The wheel cache: the bytecode is kept under its `bytecode/`. */
   cacheDir: string;
+  /**
+   * The archive runtime's module dir (`pexnx/`): its modules are compiled too, for one minor, since
+   * zipimport takes one `<module>.pyc` beside each source: that of `python` (else `python3`) when
+   * it is a target, which is what the archive's first run most likely starts; else the newest target compiled.
+   */
+  runtime?: string;
   env?: NodeJS.ProcessEnv;
   report?: Reporter;
+}
+
+/** The runtime's modules compiled for one interpreter: `<module>.pyc` files, to go beside their sources. */
+export interface RuntimeBytecode {
+  cacheTag: string;
+  files: Array<{ name: string; path: string }>;
 }
 
 /**
@@ -49,6 +62,8 @@ interface Job {
   wheels: WheelFile[];
   /** The wheels without a cache entry: only these go to the interpreter. */
   todo: WheelFile[];
+  /** The runtime's modules, when this job compiles them: their dir, and whether the cache lacks them. */
+  runtime?: { dir: string; out: string; todo: boolean };
 }
 
 const byVersion = (a: string, b: string) => {
@@ -56,6 +71,20 @@ const byVersion = (a: string, b: string) => {
   return x[0] - y[0] || x[1] - y[1];
 };
 const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Names the runtime's compiled modules in the cache: a hash of its `.py` files' names and bytes. */
+function sourcesHash(dir: string): string {
+  const hash = createHash('sha256');
+  for (const name of readdirSync(dir)
+    .filter((n) => n.endsWith('.py'))
+    .sort())
+    hash
+      .update(name)
+      .update('\0')
+      .update(readFileSync(path.join(dir, name)))
+      .update('\0');
+  return hash.digest('hex').slice(0, 32);
+}
 
 /** Runs `fn` on every item, at most `limit` at a time. */
 async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -68,14 +97,16 @@ async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promis
 
 async function compileJob(job: Job, env: NodeJS.ProcessEnv, report: Reporter): Promise<void> {
   const count = job.todo.length;
-  report.info(`compiling bytecode with CPython ${job.minor} for ${count} wheel${count === 1 ? '' : 's'}`);
+  const runtime = job.runtime?.todo ? [{ runtime: job.runtime.dir, out: job.runtime.out }] : [];
+  const what = [...(count ? [`${count} wheel${count === 1 ? '' : 's'}`] : []), ...(runtime.length ? ["the archive's runtime"] : [])];
+  report.info(`compiling bytecode with CPython ${job.minor} for ${what.join(' and ')}`);
   mkdirSync(job.dir, { recursive: true });
   const output = await runCompileWheels(
     job.compiler,
-    job.todo.map((wheel) => ({ wheel: wheel.path, out: zipOf(job.dir, wheel) })),
+    [...job.todo.map((wheel) => ({ wheel: wheel.path, out: zipOf(job.dir, wheel) })), ...runtime],
     env,
   );
-  output.items.forEach((item, i) => {
+  output.items.slice(0, count).forEach((item, i) => {
     if (!item.written) writeFileAtomic(noneOf(job.dir, job.todo[i]), '');
   });
 }
@@ -87,7 +118,9 @@ async function compileJob(job: Job, env: NodeJS.ProcessEnv, report: Reporter): P
  * warm build starts no Python at all. `missing` lists the minors with no interpreter here;
  * `files` is sorted by cache tag, then wheel.
  */
-export async function compileBytecode(opts: CompileBytecodeOptions): Promise<{ files: BytecodeFile[]; missing: string[] }> {
+export async function compileBytecode(
+  opts: CompileBytecodeOptions,
+): Promise<{ files: BytecodeFile[]; missing: string[]; runtime?: RuntimeBytecode }> {
   const env = opts.env ?? process.env;
   const wheelsOf = new Map<string, Map<string, WheelFile>>();
   for (const target of opts.targets) {
@@ -107,8 +140,14 @@ export async function compileBytecode(opts: CompileBytecodeOptions): Promise<{ f
     const todo = wheels.filter((wheel) => !existsSync(zipOf(dir, wheel)) && !existsSync(noneOf(dir, wheel)));
     jobs.push({ minor, compiler, dir, wheels, todo });
   });
+  const preferred = opts.runtime && (await minorOf(opts.python ?? 'python3', lookup));
+  const runtimeJob = opts.runtime ? (jobs.find((job) => job.minor === preferred) ?? jobs[jobs.length - 1]) : undefined;
+  if (runtimeJob && opts.runtime) {
+    const out = path.join(runtimeJob.dir, `runtime-${sourcesHash(opts.runtime)}`);
+    runtimeJob.runtime = { dir: opts.runtime, out, todo: !existsSync(out) };
+  }
   await eachLimited(
-    jobs.filter((job) => job.todo.length),
+    jobs.filter((job) => job.todo.length || job.runtime?.todo),
     availableParallelism(),
     (job) => compileJob(job, env, opts.report ?? silentReporter),
   );
@@ -120,5 +159,12 @@ export async function compileBytecode(opts: CompileBytecodeOptions): Promise<{ f
     }
   }
   files.sort((a, b) => byText(a.cacheTag, b.cacheTag) || byText(a.wheel, b.wheel));
-  return { files, missing: minors.filter((_, i) => !compilers[i]) };
+  const runtime = runtimeJob?.runtime && {
+    cacheTag: runtimeJob.compiler.cacheTag,
+    files: readdirSync(runtimeJob.runtime.out)
+      .filter((name) => name.endsWith('.pyc'))
+      .sort()
+      .map((name) => ({ name, path: path.join(runtimeJob.runtime!.out, name) })),
+  };
+  return { files, missing: minors.filter((_, i) => !compilers[i]), runtime };
 }

@@ -5,11 +5,11 @@ import type { Version } from '../python';
 /** The Python side: next to this file in src/ and in dist/ (scripts/build.js copies it). */
 export const COMPILE_WHEELS_SCRIPT = path.join(__dirname, 'compile_wheels.py');
 
-/** One wheel to compile, and the bytecode zip it gets (none when it has no .py that compiles). */
-export interface CompileItem {
-  wheel: string;
-  out: string;
-}
+/**
+ * One wheel to compile, and the bytecode zip it gets (none when it has no .py that compiles); or the
+ * archive runtime's module dir, and the new dir that gets its `<module>.pyc` files.
+ */
+export type CompileItem = { wheel: string; out: string } | { runtime: string; out: string };
 
 /** compile_wheels.py's answer: the interpreter's bytecode format, and per item whether a zip was written. */
 export interface CompileOutput {

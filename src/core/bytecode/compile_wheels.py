@@ -11,6 +11,11 @@ unchanged, whatever the file's mtime. Members are sorted, dated 1980-01-01, mode
 A wheel with no .py that compiles here gets no zip. `out` is written to a temp file in its
 directory and renamed into place, so a run killed at any point leaves no `out` cut short.
 
+An item {"runtime": dir, "out": path} instead compiles the archive runtime's own modules, the
+`*.py` files of `dir`, into the new dir `out` as `<stem>.pyc` (checked-hash): the legacy names
+zipimport looks for beside each `.py` in the archive, so the cold path imports them without
+compiling its sources on every first run. `out` is made as a temp dir and renamed into place.
+
 Output, on stdout, one JSON object: {"cache_tag", "magic" (importlib.util.MAGIC_NUMBER in hex),
 "items": [{"wheel", "written" (whether `out` was written), "compiled", "skipped"}]}. An empty
 REQUEST only reports the cache tag and magic number.
@@ -27,6 +32,7 @@ import importlib.util
 import json
 import marshal
 import os
+import shutil
 import sys
 import tempfile
 import traceback
@@ -108,6 +114,34 @@ def compile_wheel(item, mode):
     return {"wheel": item["wheel"], "written": bool(members), "compiled": len(members), "skipped": skipped}
 
 
+def compile_runtime(item, mode):
+    src, out = item["runtime"], item["out"]
+    temp = tempfile.mkdtemp(dir=os.path.dirname(out), prefix=os.path.basename(out) + ".tmp-")
+    try:
+        compiled = skipped = 0
+        for name in sorted(n for n in os.listdir(src) if n.endswith(".py")):
+            with open(os.path.join(src, name), "rb") as f:
+                data = pyc(f.read(), "pexnx/" + name)
+            if data is None:
+                skipped += 1
+                continue
+            with open(os.path.join(temp, name[:-3] + ".pyc"), "wb") as f:
+                f.write(data)
+            os.chmod(f.name, mode)
+            compiled += 1
+        os.chmod(temp, 0o755 & (mode | 0o111))  # not mkdtemp's 0700: searchable as far as the files are readable
+        try:
+            os.rename(temp, out)
+        except OSError:
+            if not os.path.isdir(out):
+                raise
+            shutil.rmtree(temp)  # another build made it meanwhile: the same bytes
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise
+    return {"wheel": src, "written": True, "compiled": compiled, "skipped": skipped}
+
+
 def in_child(fn, *args):
     """fn(*args) in a child forked from this process, so that it starts from this state; its result
     comes back as JSON. A child that fails has said why on stderr: this process exits too."""
@@ -129,7 +163,9 @@ def in_child(fn, *args):
         data = f.read()
     _, status = os.waitpid(pid, 0)
     if os.WIFSIGNALED(status):
-        sys.exit("compiling %s: killed by signal %d" % (args[0]["wheel"], os.WTERMSIG(status)))
+        sys.exit(
+            "compiling %s: killed by signal %d" % (args[0].get("wheel") or args[0]["runtime"], os.WTERMSIG(status))
+        )
     if status != 0:
         sys.exit(1)
     return json.loads(data)
@@ -146,7 +182,9 @@ def main():
     request = json.loads(sys.stdin.buffer.read())
     umask = os.umask(0)
     os.umask(umask)
-    items = [in_child(compile_wheel, item, 0o666 & ~umask) for item in request]
+    items = [
+        in_child(compile_runtime if "runtime" in item else compile_wheel, item, 0o666 & ~umask) for item in request
+    ]
     result = {"cache_tag": sys.implementation.cache_tag, "magic": importlib.util.MAGIC_NUMBER.hex(), "items": items}
     sys.stdout.write(json.dumps(result))
 

@@ -104,6 +104,16 @@ async function identify(file: string, opts: FindCompilerOptions): Promise<Identi
   return probe(file, memoFile, candidate, opts.env);
 }
 
+/** The 'major.minor' of the interpreter `name` finds first (as findCompiler looks), or null. */
+export async function minorOf(name: string, opts: FindCompilerOptions): Promise<string | null> {
+  const [first] = candidateFiles(name, opts.env);
+  if (!first) return null;
+  let identity = opts.seen.get(first.file);
+  if (!identity) opts.seen.set(first.file, (identity = identify(first.file, opts)));
+  const found = await identity;
+  return found ? found.version.slice(0, 2).join('.') : null;
+}
+
 /**
  * The interpreter that compiles `minor`'s bytecode ('3.11'): `python` when it is a CPython of that
  * minor, else the first `python3.X` found as the lock and the archives find interpreters (PATH,

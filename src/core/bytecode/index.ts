@@ -1,2 +1,2 @@
-export type { BytecodeFile, BytecodeTarget, CompileBytecodeOptions } from './compile';
+export type { BytecodeFile, BytecodeTarget, CompileBytecodeOptions, RuntimeBytecode } from './compile';
 export { compileBytecode } from './compile';
