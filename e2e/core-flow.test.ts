@@ -110,13 +110,23 @@ describe('core flow', () => {
       'info = json.loads(z.read("PEX-INFO"))',
       'rest = dict(info); h = rest.pop("pex_hash")',
       'calc = hashlib.sha1(json.dumps(rest, sort_keys=True, separators=(",", ":")).encode()).hexdigest()',
-      'deps = {i.filename[6:]: i.compress_type for i in z.infolist() if i.filename.startswith(".deps/")}',
-      'print(json.dumps({"ok": h == calc, "info": info, "deps": deps}))',
+      'entries = {i.filename[6:]: i.compress_type for i in z.infolist() if i.filename.startswith(".deps/")}',
+      'deps = {n: t for n, t in entries.items() if not n.startswith(".bytecode/")}',
+      'code = {n[len(".bytecode/"):]: hashlib.sha256(z.read(".deps/" + n)).hexdigest() for n in entries if n not in deps}',
+      'print(json.dumps({"ok": h == calc, "info": info, "deps": deps, "code": code, "stored": set(entries.values()) == {0}}))',
     ].join('\n');
     const r = exec('python3', ['-c', script, archive()]);
     expect(r.stderr).toBe('');
-    const { ok, info, deps } = JSON.parse(r.stdout);
+    const { ok, info, deps, code, stored } = JSON.parse(r.stdout);
     expect(ok).toBe(true);
+    expect(stored).toBe(true);
+    // The bytecode of each covered minor found here, one zip per wheel, each listed with its sha256.
+    const listed = Object.entries(info.pex_nx.bytecode as Record<string, Record<string, string>>).flatMap(([tag, wheels]) =>
+      Object.entries(wheels).map(([wheel, digest]) => [`${tag}/${wheel}`, digest]),
+    );
+    expect(Object.fromEntries(listed)).toEqual(code);
+    const python3 = exec('python3', ['-c', 'import sys; print(sys.implementation.cache_tag)']).stdout.trim();
+    expect(Object.keys(info.pex_nx.bytecode)).toContain(python3);
     expect(info).toMatchObject({
       deps_are_wheel_files: true,
       venv: true,
