@@ -119,7 +119,7 @@ describe('buildTool', () => {
     expect(lines).toEqual([]);
   });
 
-  test("each covered minor with an interpreter here gets its wheels' bytecode, and one the runtime's; a minor without one is told", async () => {
+  test("each covered minor with an interpreter here gets its bytecode, and one the runtime's; a minor without one is told", async () => {
     const { lines, bytecode, runtimeBytecode } = await build('compiled.pex');
     expect(lines).toEqual([
       `compiling bytecode with CPython ${minor} for 1 wheel and the archive's runtime`,

@@ -55,6 +55,11 @@ def wheel_with(entry, link=False):
 
 
 class RenderedContractTest(Case):
+    def test_the_runtime_maps_machines_onto_the_contracts_platforms(self):
+        from pexnx import tags
+
+        self.assertEqual(sorted(set(tags._PLATFORMS.values())), sorted(contract.PLATFORMS))
+
     def test_no_token_is_left_in_the_templates(self):
         pex, _ = archive(script="hello")
         for text in (preamble_of(pex), main_of(pex)):

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { CONTRACT, isReservedEntry, isUnsafeEntry, venvsSubdir } from '../common';
-import { candidateNames } from '../python';
+import { candidateNames, PLATFORMS } from '../python';
 import { render, templateValues } from './archive';
 
 const runtime = path.join(__dirname, '../../runtime');
@@ -31,6 +31,10 @@ describe('the archive contract', () => {
     for (const name of ['/etc/passwd', '../x', 'a/../../x', 'a\\..\\x']) expect(isUnsafeEntry(name, 0o100644)).toBe(true);
     expect(isUnsafeEntry('a/link', 0o120777)).toBe(true);
     for (const name of ['a/..dots../x', 'a/b.py', 'a/...']) expect(isUnsafeEntry(name, 0o100644)).toBe(false);
+  });
+
+  it('names the platforms the locks know', () => {
+    expect([...PLATFORMS]).toEqual(CONTRACT.platforms);
   });
 
   it('bounds the interpreter names by its CPython minors', () => {

@@ -15,6 +15,8 @@ export interface ArchiveContract {
   overrides: string[];
   /** The CPython 3 minors the interpreter search and `@PYTHONS@` consider. */
   cpythonMinors: { oldest: number; newest: number };
+  /** The platforms a lock and an archive know (environments.ts PLATFORMS, tags.py's table; their specs hold them to this). */
+  platforms: string[];
   /** What makes a zip entry unsafe to install (on both sides), and how errors say it. */
   unsafeEntry: { absolute: boolean; parts: string[]; chars: string[]; symlink: boolean; says: string };
   /** A regex source: the shape of every error line both sides print, `pex: <what>, <where>: <fix>`. */

@@ -145,6 +145,19 @@ def covers(info):
     return "; ".join("%s \u00d7 %s" % (", ".join(names), _ranges(have)) for names, have in groups)
 
 
+OUTSIDE = "outside the archive's environments"
+
+
+def outside(name, interp, info):
+    """`<name> on <platform> is outside the archive's environments (<what it covers>)`."""
+    return "%s on %s is %s (%s)" % (
+        name,
+        tags.machine_platform(interp.platform) or interp.platform,
+        OUTSIDE,
+        covers(info),
+    )
+
+
 def select_wheels(info, interp):
     """(wheel names, None) for the interpreter `interp` (an interpreter.Interpreter, whose
     platform and glibc are its machine's): its environment's first runnable wheel per package.
@@ -211,8 +224,7 @@ class Archive:
         names, why = select_wheels(self.info, here)
         if names is None:
             raise PexError(
-                "%s on %s is outside the archive's environments (%s)%s"
-                % (here, tags.machine_platform(here.platform) or here.platform, covers(self.info), why and "; " + why),
+                outside(str(here), here, self.info) + (why and "; " + why),
                 self.path,
                 "run it with an interpreter the archive covers, or relock to add this one and rebuild the archive",
             )

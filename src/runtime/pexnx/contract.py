@@ -21,6 +21,8 @@ _HASH_CHARS = _CONTRACT["venvs"]["hashChars"]
 OVERRIDES = tuple(_CONTRACT["overrides"])
 # Newest first: the order interpreters are searched in.
 CPYTHON_MINORS = range(_CONTRACT["cpythonMinors"]["newest"], _CONTRACT["cpythonMinors"]["oldest"] - 1, -1)
+# The platforms of environments (tags.py maps sysconfig platforms onto them).
+PLATFORMS = tuple(_CONTRACT["platforms"])
 _UNSAFE = _CONTRACT["unsafeEntry"]
 UNSAFE_SAYS = _UNSAFE["says"]
 # `pex: <what>, <where>: <fix>`, the shape of every error line the runtime and the plugin print:

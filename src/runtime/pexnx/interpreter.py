@@ -167,10 +167,7 @@ def _misfit(interp, parsed, info):
     if not matches(interp, parsed):
         return ""
     names, why = archive.select_wheels(info, interp)
-    return None if names is not None else why or _OUTSIDE
-
-
-_OUTSIDE = "outside the archive's environments"
+    return None if names is not None else why or archive.OUTSIDE
 
 
 def _platform_of(interp):
@@ -186,9 +183,7 @@ def _uncovered(here, info, archive_path):
         if platform
         else "run it on one of %s" % ", ".join(covered)
     )
-    return PexError(
-        "%s on %s is %s (%s)" % (here.minor(), _platform_of(here), _OUTSIDE, archive.covers(info)), archive_path, fix
-    )
+    return PexError(archive.outside(here.minor(), here, info), archive_path, fix)
 
 
 def select(info, archive_path):
