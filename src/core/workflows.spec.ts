@@ -4,13 +4,14 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as archiveModule from './archive/archive';
 import { RUNTIME_DIR } from './archive';
-import { formatError, Reporter, sha256File } from './common';
+import { sha256File } from './common';
 import * as exec from './common/exec';
 import { writeLockfile } from './lock';
 import { inspectInterpreter, Interpreter } from './python';
 import { parseRequirements, requirementsHash } from './requirements';
 import { buildTestWheel, testPython } from './testing/wheels';
 import { buildTool } from './workflows';
+import { recorder } from './testing/reporter';
 
 // buildTool and its compile option: the bytecode of the archive's covered minors, compiled here.
 jest.setTimeout(60_000);
@@ -28,19 +29,6 @@ const files = () => ({
   requirementsFile: path.join(root, 'tools/hello/requirements.txt'),
   lockFile: path.join(root, 'tools/hello/pylock.toml'),
 });
-
-function recorder(): Reporter & { lines: string[] } {
-  const lines: string[] = [];
-  return {
-    lines,
-    info: (line) => lines.push(line),
-    error: (e) => lines.push(formatError(e)),
-    step: (line) => {
-      lines.push(line);
-      return { update: () => undefined, done: () => undefined };
-    },
-  };
-}
 
 async function build(out: string, options: { compile?: boolean } = {}) {
   const report = recorder();

@@ -14,12 +14,13 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ERROR_LINE, formatError, PexError, Reporter, sha256File } from '../common';
+import { ERROR_LINE, formatError, PexError, sha256File } from '../common';
 import { inspectInterpreter, Interpreter } from '../python';
 import { buildTestWheel, testPython } from '../testing/wheels';
 import type { WheelFile } from '../wheel';
 import { compileBytecode } from './compile';
 import { COMPILE_WHEELS_SCRIPT } from './compileScript';
+import { recorder } from '../testing/reporter';
 
 // Each case starts an interpreter or a few (tens of ms each, more on a busy machine).
 jest.setTimeout(60_000);
@@ -30,20 +31,6 @@ let minor: string;
 let tag: string;
 let alpha: WheelFile;
 let beta: WheelFile;
-
-/** A reporter that keeps the lines a user would see. */
-function recorder(): Reporter & { lines: string[] } {
-  const lines: string[] = [];
-  return {
-    lines,
-    info: (line) => lines.push(line),
-    error: (e) => lines.push(formatError(e)),
-    step: (line) => {
-      lines.push(line);
-      return { update: () => undefined, done: () => undefined };
-    },
-  };
-}
 
 async function wheelFile(file: string): Promise<WheelFile> {
   return { filename: path.basename(file), path: file, sha256: await sha256File(file) };
