@@ -159,10 +159,17 @@ class StoreTest(StoreCase):
         self.assertEqual([n for n in os.listdir(self.store()) if ".tmp-" in n], [])
 
 
+def entry_shas(info):
+    """The store keys of an archive's wheels and bytecode zips."""
+    bytecode = info["pex_nx"].get("bytecode", {})
+    return set(info["distributions"].values()) | {sha for zips in bytecode.values() for sha in zips.values()}
+
+
 class StoreReliabilityTest(StoreCase):
+    # With bytecode: its zips are entries too, built under the same rules.
     def test_concurrent_first_runs_of_two_archives_make_one_entry_per_wheel(self):
-        one, info_one = archive(script="hello")
-        two, info_two = archive(wheels=[wheel("greetlib-1.2.0"), wheel("localver-1.0+local")])
+        one, info_one = archive(script="hello", compile=True)
+        two, info_two = archive(wheels=[wheel("greetlib-1.2.0"), wheel("localver-1.0+local")], compile=True)
         commands = [[one, "--version"] if i % 2 else [two, "-c", "import localver"] for i in range(16)]
         procs = [
             subprocess.Popen(c, env=self.env, cwd=self.tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -171,11 +178,11 @@ class StoreReliabilityTest(StoreCase):
         for proc in procs:
             out, err = proc.communicate(timeout=300)
             self.assertEqual((proc.returncode, err), (0, b""))
-        self.assertStoreClean(set(info_one["distributions"].values()) | set(info_two["distributions"].values()))
+        self.assertStoreClean(entry_shas(info_one) | entry_shas(info_two))
 
     def test_a_kill_at_any_store_stage_leaves_nothing_taken_as_complete(self):
-        pex, info = archive(script="hello")
-        shas = info["distributions"].values()
+        pex, info = archive(script="hello", compile=True)
+        shas = entry_shas(info)
         for stage in STORE_STAGES:
             with self.subTest(stage=stage):
                 root = os.path.join(self.tmp, stage)
