@@ -239,12 +239,13 @@ class Archive:
         wheels `names`; open() gives the zipfile after checking its sha256."""
         tag = sys.implementation.cache_tag
         by_wheel = self.info[KEY].get("bytecode", {}).get(tag, {}) if tag else {}
-        entry = contract.BYTECODE_DIR + "%s/%s" % (tag, "%s")
         return [
             (
                 "%s (%s bytecode)" % (name, tag),
                 by_wheel[name],
-                lambda name=name: self._stored_zip(entry % name, by_wheel[name], "bytecode zip"),
+                lambda name=name: self._stored_zip(
+                    "%s%s/%s" % (contract.BYTECODE_DIR, tag, name), by_wheel[name], "bytecode zip"
+                ),
             )
             for name in names
             if name in by_wheel
