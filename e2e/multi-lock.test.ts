@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse, stringify } from 'smol-toml';
-import { buildTestWheel } from '../src/core/testing/wheels';
+import { buildEnvironmentWheels } from '../src/core/testing/wheels';
 import {
   E2eContext,
   errorLines,
@@ -27,23 +27,8 @@ describe('a lock for several platforms and Pythons', () => {
   beforeAll(async () => {
     ctx = prepare('multi-lock');
     ws = workspaceCopy(ctx, 'ws');
-    // A pure tool with a native dependency (a cp310-only Linux wheel, abi3 wheels for Linux and macOS arm64) and two markers.
     const wheels = path.join(ctx.tmp, 'multi-wheels');
-    await buildTestWheel(wheels, {
-      name: 'pexnx-app',
-      version: '1.0',
-      requires: ['pexnx-native', 'pexnx-tomlish; python_version < "3.11"', 'pexnx-macos; sys_platform == "darwin"'],
-      consoleScripts: { 'pexnx-app': 'pexnx_app:main' },
-    });
-    for (const tag of [
-      'cp310-cp310-manylinux_2_17_x86_64.manylinux2014_x86_64',
-      'cp310-abi3-manylinux2014_x86_64',
-      'cp310-abi3-macosx_11_0_arm64',
-    ]) {
-      await buildTestWheel(wheels, { name: 'pexnx-native', version: '1.0', tag });
-    }
-    await buildTestWheel(wheels, { name: 'pexnx-tomlish', version: '1.0' });
-    await buildTestWheel(wheels, { name: 'pexnx-macos', version: '1.0' });
+    await buildEnvironmentWheels(wheels);
     env = isolatedEnv({
       pexRoot: path.join(ctx.tmp, 'pex-root'),
       wheelCache: path.join(ctx.tmp, 'wheel-cache'),

@@ -6,7 +6,7 @@ import { PexError, silentReporter } from '../common';
 import { Lockfile, readLockfile } from '../lock';
 import { inspectInterpreter, Interpreter } from '../python';
 import { parseRequirements } from '../requirements';
-import { buildTestWheel, isolatedPipEnv, testPython } from '../testing/wheels';
+import { buildEnvironmentWheels, isolatedPipEnv, testPython } from '../testing/wheels';
 import { lockTool } from '../workflows';
 import { resolve } from './resolve';
 
@@ -20,20 +20,7 @@ const env = isolatedPipEnv();
 beforeAll(async () => {
   workspace = mkdtempSync(path.join(tmpdir(), 'pex-environments-spec-'));
   const wheels = path.join(workspace, 'wheels');
-  await buildTestWheel(wheels, {
-    name: 'pexnx-app',
-    version: '1.0',
-    requires: ['pexnx-native', 'pexnx-tomlish; python_version < "3.11"', 'pexnx-macos; sys_platform == "darwin"'],
-  });
-  for (const tag of [
-    'cp310-cp310-manylinux_2_17_x86_64.manylinux2014_x86_64',
-    'cp310-abi3-manylinux2014_x86_64',
-    'cp310-abi3-macosx_11_0_arm64',
-  ]) {
-    await buildTestWheel(wheels, { name: 'pexnx-native', version: '1.0', tag });
-  }
-  await buildTestWheel(wheels, { name: 'pexnx-tomlish', version: '1.0' });
-  await buildTestWheel(wheels, { name: 'pexnx-macos', version: '1.0' });
+  await buildEnvironmentWheels(wheels);
   interpreter = await inspectInterpreter(
     execFileSync(testPython, ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim(),
   );

@@ -71,3 +71,26 @@ export function isolatedPipEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv
   const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PIP_')));
   return { ...env, PIP_CONFIG_FILE: '/dev/null', PIP_NO_INPUT: '1', ...extra };
 }
+
+/**
+ * Test support: a pure tool (`pexnx-app`, console script `pexnx-app`) with a native dependency (a
+ * cp310-only Linux wheel, abi3 wheels for Linux and macOS arm64) and two markers (`python_version <
+ * "3.11"`, `sys_platform == "darwin"`): a closure whose wheels differ per environment.
+ */
+export async function buildEnvironmentWheels(dir: string): Promise<void> {
+  await buildTestWheel(dir, {
+    name: 'pexnx-app',
+    version: '1.0',
+    requires: ['pexnx-native', 'pexnx-tomlish; python_version < "3.11"', 'pexnx-macos; sys_platform == "darwin"'],
+    consoleScripts: { 'pexnx-app': 'pexnx_app:main' },
+  });
+  for (const tag of [
+    'cp310-cp310-manylinux_2_17_x86_64.manylinux2014_x86_64',
+    'cp310-abi3-manylinux2014_x86_64',
+    'cp310-abi3-macosx_11_0_arm64',
+  ]) {
+    await buildTestWheel(dir, { name: 'pexnx-native', version: '1.0', tag });
+  }
+  await buildTestWheel(dir, { name: 'pexnx-tomlish', version: '1.0' });
+  await buildTestWheel(dir, { name: 'pexnx-macos', version: '1.0' });
+}
